@@ -1,0 +1,152 @@
+use super::*;
+use crate::test_util::Rng;
+
+const ALL: [Activation; 6] = [
+    Activation::Linear,
+    Activation::Relu,
+    Activation::LeakyRelu { alpha: 0.1 },
+    Activation::Tanh,
+    Activation::Sigmoid,
+    Activation::Softmax,
+];
+
+/// The textbook definitions in f64, one element or one row at a time.
+fn reference(activation: Activation, cols: usize, x: &[f64]) -> Vec<f64> {
+    match activation {
+        Activation::Linear => x.to_vec(),
+        Activation::Relu => x.iter().map(|&v| v.max(0.0)).collect(),
+        Activation::LeakyRelu { alpha } => x
+            .iter()
+            .map(|&v| if v > 0.0 { v } else { f64::from(alpha) * v })
+            .collect(),
+        Activation::Tanh => x.iter().map(|v| v.tanh()).collect(),
+        Activation::Sigmoid => x.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),
+        Activation::Softmax => x
+            .chunks(cols)
+            .flat_map(|row| {
+                let total: f64 = row.iter().map(|v| v.exp()).sum();
+                row.iter().map(move |v| v.exp() / total)
+            })
+            .collect(),
+    }
+}
+
+fn widen(x: &[f32]) -> Vec<f64> {
+    x.iter().map(|&v| f64::from(v)).collect()
+}
+
+fn narrow(x: &[f64]) -> Vec<f32> {
+    x.iter().map(|&v| v as f32).collect()
+}
+
+fn assert_close(got: &[f32], expected: &[f32], tolerance: f32, what: &str) {
+    assert_eq!(got.len(), expected.len());
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        assert!(
+            (g - e).abs() <= tolerance * e.abs().max(1.0),
+            "{what}[{i}]: got {g}, expected {e}"
+        );
+    }
+}
+
+#[test]
+fn forward_matches_reference_on_awkward_shapes() {
+    let mut rng = Rng::new(3);
+    for activation in ALL {
+        for &(rows, cols) in &[(1, 1), (3, 7), (16, 33), (129, 10)] {
+            let x = rng.uniform_vec(rows * cols, -6.0, 6.0);
+            let mut y = vec![f32::NAN; x.len()];
+            activation.forward(rows, cols, &x, &mut y).unwrap();
+            assert_close(
+                &y,
+                &narrow(&reference(activation, cols, &widen(&x))),
+                1e-6,
+                &format!("{activation:?}"),
+            );
+        }
+    }
+}
+
+/// The backward kernels against central differences of the f64 reference: for a random
+/// upstream gradient `dy`, `dx_i` must equal `d(sum_j dy_j * f(x)_j) / dx_i`.
+#[test]
+fn backward_matches_finite_differences() {
+    let mut rng = Rng::new(5);
+    let (rows, cols) = (3, 5);
+    for activation in ALL {
+        // Keep away from relu's kink, where the derivative is undefined.
+        let x: Vec<f32> = rng
+            .uniform_vec(rows * cols, -3.0, 3.0)
+            .into_iter()
+            .map(|v| if v.abs() < 0.05 { v + 0.1 } else { v })
+            .collect();
+        let dy = rng.uniform_vec(rows * cols, -1.0, 1.0);
+        let mut y = vec![0.0; x.len()];
+        activation.forward(rows, cols, &x, &mut y).unwrap();
+        let mut dx = vec![f32::NAN; x.len()];
+        activation.backward(rows, cols, &y, &dy, &mut dx).unwrap();
+
+        let objective = |x: &[f64]| -> f64 {
+            let out = reference(activation, cols, x);
+            out.iter().zip(&dy).map(|(o, &g)| o * f64::from(g)).sum()
+        };
+        let x64 = widen(&x);
+        let h = 1e-4;
+        for i in 0..x.len() {
+            let mut plus = x64.clone();
+            plus[i] += h;
+            let mut minus = x64.clone();
+            minus[i] -= h;
+            let numeric = ((objective(&plus) - objective(&minus)) / (2.0 * h)) as f32;
+            assert!(
+                (dx[i] - numeric).abs() <= 1e-3 * numeric.abs().max(1.0),
+                "{activation:?} dx[{i}]: got {}, finite difference {numeric}",
+                dx[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn softmax_is_stable_for_large_inputs() {
+    let x = [1000.0, 1001.0, -1000.0, 88.0, 89.0, 90.0];
+    let mut y = [0.0; 6];
+    softmax_forward(2, 3, &x, &mut y).unwrap();
+    assert!(y.iter().all(|v| v.is_finite()));
+    assert_close(&y[..3], &[0.268_941_43, 0.731_058_6, 0.0], 1e-6, "row 0");
+    let row1_sum: f32 = y[3..].iter().sum();
+    assert!((row1_sum - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn sigmoid_saturates_without_nan() {
+    let x = [-1000.0, -200.0, 0.0, 90.0, 1000.0];
+    let mut y = [f32::NAN; 5];
+    sigmoid_forward(&x, &mut y).unwrap();
+    assert_eq!(y, [0.0, 0.0, 0.5, 1.0, 1.0]);
+}
+
+#[test]
+fn wrong_lengths_name_the_argument() {
+    let mut out = [0.0; 3];
+    assert_eq!(
+        relu_forward(&[0.0; 4], &mut out).unwrap_err().to_string(),
+        "y: expected length 4 (length of x), got 3"
+    );
+    assert_eq!(
+        tanh_backward(&[0.0; 3], &[0.0; 2], &mut out)
+            .unwrap_err()
+            .argument,
+        "dy"
+    );
+    assert_eq!(
+        sigmoid_backward(&[0.0; 3], &[0.0; 3], &mut [0.0; 2])
+            .unwrap_err()
+            .argument,
+        "dx"
+    );
+    assert_eq!(
+        softmax_forward(2, 2, &[0.0; 3], &mut out).unwrap_err().argument,
+        "x"
+    );
+}

@@ -1,0 +1,28 @@
+/// A register-blocked GEMM microkernel for one instruction set.
+///
+/// The blocked driver in `gemm/mod.rs` packs panels of A and B and calls `kernel` once per
+/// `MR x NR` tile of C. Adding an instruction set means one zero-sized type implementing this
+/// trait, in its own file, plus one line in `gemm::select`.
+pub(crate) trait Microkernel {
+    /// Rows of C per tile (height of a packed A panel).
+    const MR: usize;
+    /// Columns of C per tile (width of a packed B panel).
+    const NR: usize;
+    /// Rows of A packed per block: MC x KC floats of A should sit in L2.
+    const MC: usize;
+    /// Depth of a block: a KC x NR sliver of B should sit in L1.
+    const KC: usize;
+    /// Columns of B packed per block: KC x NC floats of B should sit in L3 (or a large L2).
+    const NC: usize;
+
+    /// Computes `C = alpha * A_panel * B_panel + beta * C` for one `MR x NR` tile.
+    ///
+    /// # Safety
+    /// - `a` points to `k * MR` floats: column `p` of the panel is `a[p*MR .. p*MR + MR]`.
+    /// - `b` points to `k * NR` floats: row `p` of the panel is `b[p*NR .. p*NR + NR]`.
+    /// - `c` points to an `MR x NR` tile with row stride `rsc` and column stride 1, valid for
+    ///   reads and writes.
+    /// - When `beta == 0`, C must be written without being read (it may hold NaN or garbage).
+    /// - The CPU supports the instruction set the implementation is compiled for.
+    unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize);
+}

@@ -1,0 +1,202 @@
+use super::*;
+use crate::test_util::{small_integers, Rng};
+
+/// The plain triple loop every microkernel is compared with.
+#[allow(clippy::too_many_arguments)]
+fn reference(
+    trans_a: bool,
+    trans_b: bool,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    b: &[f32],
+    beta: f32,
+    c: &mut [f32],
+) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut sum = 0.0f64;
+            for p in 0..k {
+                let aip = if trans_a { a[p * m + i] } else { a[i * k + p] };
+                let bpj = if trans_b { b[j * k + p] } else { b[p * n + j] };
+                sum += f64::from(aip) * f64::from(bpj);
+            }
+            let old = if beta == 0.0 {
+                0.0
+            } else {
+                f64::from(beta) * f64::from(c[i * n + j])
+            };
+            c[i * n + j] = (f64::from(alpha) * sum + old) as f32;
+        }
+    }
+}
+
+const SHAPES: [usize; 7] = [1, 3, 7, 16, 33, 129, 300];
+
+/// Runs one microkernel through the blocked driver on every combination of awkward shapes
+/// and transposes. Small integers and power-of-two scalars keep every sum exact, so the
+/// comparison is equality.
+fn exact_on_awkward_shapes<K: Microkernel>() {
+    let mut rng = Rng::new(7);
+    for &m in &SHAPES {
+        for &n in &SHAPES {
+            for &k in &[1, 3, 16, 129, 300] {
+                for (trans_a, trans_b) in [(false, false), (true, false), (false, true), (true, true)] {
+                    let a = small_integers(&mut rng, m * k);
+                    let b = small_integers(&mut rng, k * n);
+                    let c0 = small_integers(&mut rng, m * n);
+                    let (alpha, beta) = (0.5, 2.0);
+                    let mut expected = c0.clone();
+                    reference(trans_a, trans_b, m, n, k, alpha, &a, &b, beta, &mut expected);
+                    let mut got = c0.clone();
+                    let a_op = Operand::new(&a, trans_a, m, k);
+                    let b_op = Operand::new(&b, trans_b, k, n);
+                    gemm_blocked::<K>(m, n, k, alpha, a_op, b_op, beta, &mut got);
+                    assert_eq!(got, expected, "m={m} n={n} k={k} ta={trans_a} tb={trans_b}");
+                }
+            }
+        }
+    }
+}
+
+/// With beta = 0, C is never read: a C full of NaN must come out finite.
+fn beta_zero_never_reads_c<K: Microkernel>() {
+    let mut rng = Rng::new(11);
+    for &(m, n, k) in &[(1, 1, 1), (7, 33, 5), (129, 16, 300), (16, 16, 16)] {
+        let a = small_integers(&mut rng, m * k);
+        let b = small_integers(&mut rng, k * n);
+        let mut expected = vec![0.0; m * n];
+        reference(false, false, m, n, k, 1.0, &a, &b, 0.0, &mut expected);
+        let mut got = vec![f32::NAN; m * n];
+        let a_op = Operand::new(&a, false, m, k);
+        let b_op = Operand::new(&b, false, k, n);
+        gemm_blocked::<K>(m, n, k, 1.0, a_op, b_op, 0.0, &mut got);
+        assert_eq!(got, expected, "m={m} n={n} k={k}");
+    }
+}
+
+/// The same result two ways: C = AB, then C += 2AB, equals 3AB.
+fn accumulation_matches_scaling<K: Microkernel>() {
+    let mut rng = Rng::new(13);
+    let (m, n, k) = (37, 45, 530);
+    let a = small_integers(&mut rng, m * k);
+    let b = small_integers(&mut rng, k * n);
+    let a_op = Operand::new(&a, false, m, k);
+    let b_op = Operand::new(&b, true, k, n);
+    let mut twice = vec![f32::NAN; m * n];
+    gemm_blocked::<K>(m, n, k, 1.0, a_op, b_op, 0.0, &mut twice);
+    gemm_blocked::<K>(m, n, k, 2.0, a_op, b_op, 1.0, &mut twice);
+    let mut once = vec![f32::NAN; m * n];
+    gemm_blocked::<K>(m, n, k, 3.0, a_op, b_op, 0.0, &mut once);
+    assert_eq!(twice, once);
+}
+
+macro_rules! microkernel_tests {
+    ($($name:ident: $kernel:ty, $supported:expr;)*) => {$(
+        mod $name {
+            fn supported() -> bool {
+                $supported
+            }
+
+            #[test]
+            fn exact_on_awkward_shapes() {
+                if supported() {
+                    super::exact_on_awkward_shapes::<$kernel>();
+                }
+            }
+
+            #[test]
+            fn beta_zero_never_reads_c() {
+                if supported() {
+                    super::beta_zero_never_reads_c::<$kernel>();
+                }
+            }
+
+            #[test]
+            fn accumulation_matches_scaling() {
+                if supported() {
+                    super::accumulation_matches_scaling::<$kernel>();
+                }
+            }
+        }
+    )*};
+}
+
+microkernel_tests! {
+    scalar: crate::gemm::scalar::Scalar, true;
+}
+
+#[test]
+fn zero_sized_products_scale_c() {
+    let mut c = vec![f32::NAN; 6];
+    gemm(false, false, 2, 3, 0, 1.0, &[], &[], 0.0, &mut c).unwrap();
+    assert_eq!(c, vec![0.0; 6]);
+    let mut c = vec![1.0; 6];
+    gemm(false, false, 2, 3, 0, 1.0, &[], &[], 3.0, &mut c).unwrap();
+    assert_eq!(c, vec![3.0; 6]);
+    gemm(false, false, 0, 3, 4, 1.0, &[], &[0.0; 12], 0.0, &mut []).unwrap();
+}
+
+#[test]
+fn wrong_lengths_name_the_argument() {
+    let err = gemm(
+        false,
+        false,
+        2,
+        3,
+        4,
+        1.0,
+        &[0.0; 7],
+        &[0.0; 12],
+        0.0,
+        &mut [0.0; 6],
+    );
+    assert_eq!(err.unwrap_err().to_string(), "a: expected length 8 (m*k), got 7");
+    let err = gemm(
+        true,
+        true,
+        2,
+        3,
+        4,
+        1.0,
+        &[0.0; 8],
+        &[0.0; 11],
+        0.0,
+        &mut [0.0; 6],
+    );
+    assert_eq!(err.unwrap_err().argument, "b");
+    let err = gemm(
+        false,
+        false,
+        2,
+        3,
+        4,
+        1.0,
+        &[0.0; 8],
+        &[0.0; 12],
+        0.0,
+        &mut [0.0; 5],
+    );
+    assert_eq!(err.unwrap_err().argument, "c");
+    let err = gemm(false, false, usize::MAX, 3, 4, 1.0, &[], &[0.0; 12], 0.0, &mut []);
+    assert_eq!(err.unwrap_err().to_string(), "a: the shape m*k is too large");
+}
+
+#[test]
+fn random_floats_agree_with_reference_for_deep_products() {
+    let mut rng = Rng::new(17);
+    for &(m, n, k) in &[(64, 64, 1024), (3, 200, 777), (128, 10, 784)] {
+        let a = rng.uniform_vec(m * k, -1.0, 1.0);
+        let b = rng.uniform_vec(k * n, -1.0, 1.0);
+        let mut expected = vec![0.0; m * n];
+        reference(true, false, m, n, k, 1.0, &a, &b, 0.0, &mut expected);
+        let mut got = vec![0.0; m * n];
+        gemm(true, false, m, n, k, 1.0, &a, &b, 0.0, &mut got).unwrap();
+        let largest = expected.iter().fold(0.0f32, |acc, x| acc.max(x.abs()));
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g - e).abs() <= 1e-5 * largest.max(1.0), "{g} vs {e}");
+        }
+    }
+}

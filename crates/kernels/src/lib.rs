@@ -1,0 +1,26 @@
+//! ferronet's numerical kernels, shared by the WebAssembly module and the Node addon.
+//!
+//! Every public function takes row-major f32 slices with explicit shapes and returns a
+//! [`ShapeError`] (never panics) when a length does not match. Values are not validated
+//! here: the TypeScript layer checks them once at the public boundary.
+
+mod activations;
+mod bias;
+mod error;
+mod gemm;
+mod losses;
+mod optimizers;
+
+#[cfg(test)]
+mod test_util;
+
+pub use activations::{
+    leaky_relu_backward, leaky_relu_forward, linear_backward, linear_forward, relu_backward, relu_forward,
+    sigmoid_backward, sigmoid_forward, softmax_backward, softmax_forward, tanh_backward, tanh_forward,
+    Activation,
+};
+pub use bias::{bias_add, column_sums};
+pub use error::ShapeError;
+pub use gemm::gemm;
+pub use losses::{binary_cross_entropy, mean_squared_error, softmax_cross_entropy, Loss};
+pub use optimizers::{adam_update, momentum_update, sgd_update};

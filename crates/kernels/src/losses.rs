@@ -1,0 +1,197 @@
+//! Losses: each kernel returns the mean loss and writes its gradient in the same pass.
+//!
+//! The two cross-entropies are fused with their output activation (sigmoid and softmax):
+//! they take the activation's output `p` and return the gradient with respect to the
+//! activation's *input*, `(p - t) / count`. That is the exact derivative, and it stays
+//! finite where the chain rule through a saturated sigmoid would divide zero by zero.
+//! Sums run in f64 so that every backend reports the same loss.
+
+use crate::error::{check_len, checked_area, ShapeError};
+
+/// Probabilities are clamped to `[EPSILON, 1 - EPSILON]` inside logarithms, as Keras does.
+pub const EPSILON: f64 = 1e-7;
+
+fn check_targets_and_gradient(
+    predictions: &[f32],
+    targets: &[f32],
+    gradient: &[f32],
+) -> Result<(), ShapeError> {
+    check_len("targets", "length of predictions", targets, predictions.len())?;
+    check_len("gradient", "length of predictions", gradient, predictions.len())
+}
+
+/// Mean over all elements of `(p - t)^2`; `gradient = 2 (p - t) / count`.
+pub fn mean_squared_error(
+    predictions: &[f32],
+    targets: &[f32],
+    gradient: &mut [f32],
+) -> Result<f64, ShapeError> {
+    check_targets_and_gradient(predictions, targets, gradient)?;
+    if predictions.is_empty() {
+        return Ok(0.0);
+    }
+    let scale = 2.0 / predictions.len() as f32;
+    let mut sum = 0.0f64;
+    for ((g, &p), &t) in gradient.iter_mut().zip(predictions).zip(targets) {
+        let diff = p - t;
+        sum += f64::from(diff) * f64::from(diff);
+        *g = scale * diff;
+    }
+    Ok(sum / predictions.len() as f64)
+}
+
+/// Mean over all elements of `-(t ln p + (1 - t) ln(1 - p))` with `p` clamped to
+/// `[EPSILON, 1 - EPSILON]`; `gradient = (p - t) / count` with respect to the logits of a
+/// sigmoid output (`p = sigmoid(logits)`).
+pub fn binary_cross_entropy(
+    predictions: &[f32],
+    targets: &[f32],
+    gradient: &mut [f32],
+) -> Result<f64, ShapeError> {
+    check_targets_and_gradient(predictions, targets, gradient)?;
+    if predictions.is_empty() {
+        return Ok(0.0);
+    }
+    let inv_count = 1.0 / predictions.len() as f32;
+    let mut sum = 0.0f64;
+    for ((g, &p), &t) in gradient.iter_mut().zip(predictions).zip(targets) {
+        let clamped = f64::from(p).clamp(EPSILON, 1.0 - EPSILON);
+        let t64 = f64::from(t);
+        sum -= t64 * clamped.ln() + (1.0 - t64) * (-clamped).ln_1p();
+        *g = (p - t) * inv_count;
+    }
+    Ok(sum / predictions.len() as f64)
+}
+
+/// Mean over rows of `-sum_j t_j ln p_j` for a row-major `rows x cols` matrix of softmax
+/// probabilities (each clamped below at `EPSILON`); `gradient = (p - t) / rows` with respect
+/// to the softmax's logits.
+pub fn softmax_cross_entropy(
+    rows: usize,
+    cols: usize,
+    predictions: &[f32],
+    targets: &[f32],
+    gradient: &mut [f32],
+) -> Result<f64, ShapeError> {
+    check_len(
+        "predictions",
+        "rows*cols",
+        predictions,
+        checked_area("predictions", "rows*cols", rows, cols)?,
+    )?;
+    check_targets_and_gradient(predictions, targets, gradient)?;
+    if rows == 0 {
+        return Ok(0.0);
+    }
+    let inv_rows = 1.0 / rows as f32;
+    let mut sum = 0.0f64;
+    for ((g, &p), &t) in gradient.iter_mut().zip(predictions).zip(targets) {
+        if t != 0.0 {
+            sum -= f64::from(t) * f64::from(p).max(EPSILON).ln();
+        }
+        *g = (p - t) * inv_rows;
+    }
+    Ok(sum / rows as f64)
+}
+
+/// A model's loss, as a training model stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    MeanSquaredError,
+    /// Requires a sigmoid output layer (the kernel is fused with it).
+    BinaryCrossEntropy,
+    /// Requires a softmax output layer (the kernel is fused with it).
+    CategoricalCrossEntropy,
+}
+
+impl Loss {
+    /// Whether the gradient this loss writes is already with respect to the output layer's
+    /// pre-activation, so the output activation's backward pass must be skipped.
+    pub fn is_fused_with_activation(self) -> bool {
+        !matches!(self, Loss::MeanSquaredError)
+    }
+
+    /// The mean loss of a `rows x cols` batch of outputs; writes the gradient.
+    pub fn evaluate(
+        self,
+        rows: usize,
+        cols: usize,
+        predictions: &[f32],
+        targets: &[f32],
+        gradient: &mut [f32],
+    ) -> Result<f64, ShapeError> {
+        match self {
+            Loss::MeanSquaredError => mean_squared_error(predictions, targets, gradient),
+            Loss::BinaryCrossEntropy => binary_cross_entropy(predictions, targets, gradient),
+            Loss::CategoricalCrossEntropy => {
+                softmax_cross_entropy(rows, cols, predictions, targets, gradient)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_squared_error_value_and_gradient() {
+        let mut g = [f32::NAN; 4];
+        let loss = mean_squared_error(&[1.0, 2.0, 3.0, 4.0], &[1.0, 0.0, 3.0, 8.0], &mut g).unwrap();
+        assert_eq!(loss, (4.0 + 16.0) / 4.0);
+        assert_eq!(g, [0.0, 1.0, 0.0, -2.0]);
+    }
+
+    #[test]
+    fn binary_cross_entropy_matches_the_formula() {
+        let p = [0.9f32, 0.2, 0.5];
+        let t = [1.0f32, 0.0, 1.0];
+        let mut g = [0.0; 3];
+        let loss = binary_cross_entropy(&p, &t, &mut g).unwrap();
+        let expected = -((0.9f32 as f64).ln() + (0.8f32 as f64).ln() + 0.5f64.ln()) / 3.0;
+        assert!((loss - expected).abs() < 1e-7, "{loss} vs {expected}");
+        assert_eq!(g, [(0.9 - 1.0) / 3.0, 0.2 / 3.0, -0.5 / 3.0]);
+    }
+
+    #[test]
+    fn binary_cross_entropy_is_finite_at_saturation() {
+        let mut g = [0.0; 2];
+        let loss = binary_cross_entropy(&[0.0, 1.0], &[1.0, 0.0], &mut g).unwrap();
+        assert!((loss - -(EPSILON.ln())).abs() < 1e-6, "{loss}");
+        assert_eq!(g, [-0.5, 0.5]);
+    }
+
+    #[test]
+    fn softmax_cross_entropy_is_mean_over_rows() {
+        let p = [0.25f32, 0.75, 0.5, 0.5];
+        let t = [0.0f32, 1.0, 1.0, 0.0];
+        let mut g = [0.0; 4];
+        let loss = softmax_cross_entropy(2, 2, &p, &t, &mut g).unwrap();
+        let expected = -(0.75f64.ln() + 0.5f64.ln()) / 2.0;
+        assert!((loss - expected).abs() < 1e-12);
+        assert_eq!(g, [0.125, -0.125, -0.25, 0.25]);
+    }
+
+    #[test]
+    fn wrong_lengths_name_the_argument() {
+        let mut g = [0.0; 3];
+        assert_eq!(
+            mean_squared_error(&[0.0; 3], &[0.0; 2], &mut g)
+                .unwrap_err()
+                .to_string(),
+            "targets: expected length 3 (length of predictions), got 2"
+        );
+        assert_eq!(
+            binary_cross_entropy(&[0.0; 2], &[0.0; 2], &mut g)
+                .unwrap_err()
+                .argument,
+            "gradient"
+        );
+        assert_eq!(
+            softmax_cross_entropy(2, 2, &[0.0; 3], &[0.0; 3], &mut g)
+                .unwrap_err()
+                .argument,
+            "predictions"
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! Optimizer updates, applied in place to one parameter buffer and its gradient.
+
+use crate::error::{check_len, ShapeError};
+
+fn check_state(name: &'static str, state: &[f32], params: &[f32]) -> Result<(), ShapeError> {
+    check_len(name, "length of params", state, params.len())
+}
+
+/// Plain gradient descent: `params -= learning_rate * gradients`.
+pub fn sgd_update(learning_rate: f32, params: &mut [f32], gradients: &[f32]) -> Result<(), ShapeError> {
+    check_state("gradients", gradients, params)?;
+    for (p, &g) in params.iter_mut().zip(gradients) {
+        *p -= learning_rate * g;
+    }
+    Ok(())
+}
+
+/// Classical momentum: `velocity = momentum * velocity - learning_rate * gradients`, then
+/// `params += velocity`.
+pub fn momentum_update(
+    learning_rate: f32,
+    momentum: f32,
+    params: &mut [f32],
+    gradients: &[f32],
+    velocity: &mut [f32],
+) -> Result<(), ShapeError> {
+    check_state("gradients", gradients, params)?;
+    check_state("velocity", velocity, params)?;
+    for ((p, &g), v) in params.iter_mut().zip(gradients).zip(velocity.iter_mut()) {
+        *v = momentum * *v - learning_rate * g;
+        *p += *v;
+    }
+    Ok(())
+}
+
+/// Adam (Kingma & Ba) with bias correction. `step` counts updates from 1.
+///
+/// `m = beta1 m + (1 - beta1) g`, `v = beta2 v + (1 - beta2) g^2`, then
+/// `params -= learning_rate * (m / (1 - beta1^step)) / (sqrt(v / (1 - beta2^step)) + epsilon)`.
+#[allow(clippy::too_many_arguments)] // Adam's hyperparameters plus its two moment buffers
+pub fn adam_update(
+    learning_rate: f32,
+    beta1: f32,
+    beta2: f32,
+    epsilon: f32,
+    step: u32,
+    params: &mut [f32],
+    gradients: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) -> Result<(), ShapeError> {
+    check_state("gradients", gradients, params)?;
+    check_state("m", m, params)?;
+    check_state("v", v, params)?;
+    let step = i32::try_from(step.max(1)).unwrap_or(i32::MAX);
+    let m_correction = (1.0 / (1.0 - f64::from(beta1).powi(step))) as f32;
+    let v_correction = (1.0 / (1.0 - f64::from(beta2).powi(step))) as f32;
+    for (((p, &g), mi), vi) in params
+        .iter_mut()
+        .zip(gradients)
+        .zip(m.iter_mut())
+        .zip(v.iter_mut())
+    {
+        *mi = beta1 * *mi + (1.0 - beta1) * g;
+        *vi = beta2 * *vi + (1.0 - beta2) * g * g;
+        let m_hat = *mi * m_correction;
+        let v_hat = *vi * v_correction;
+        *p -= learning_rate * m_hat / (v_hat.sqrt() + epsilon);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sgd_steps_against_the_gradient() {
+        let mut p = [1.0, 2.0];
+        sgd_update(0.5, &mut p, &[2.0, -4.0]).unwrap();
+        assert_eq!(p, [0.0, 4.0]);
+    }
+
+    #[test]
+    fn momentum_accumulates_velocity() {
+        let mut p = [0.0];
+        let mut v = [0.0];
+        momentum_update(0.1, 0.9, &mut p, &[1.0], &mut v).unwrap();
+        momentum_update(0.1, 0.9, &mut p, &[1.0], &mut v).unwrap();
+        assert!((v[0] - -0.19).abs() < 1e-7);
+        assert!((p[0] - -0.29).abs() < 1e-7);
+    }
+
+    /// With bias correction, Adam's first step moves every parameter by about the learning
+    /// rate, whatever the gradient's scale.
+    #[test]
+    fn adam_first_step_is_learning_rate_sized() {
+        let mut p = [0.0, 0.0, 0.0];
+        let (mut m, mut v) = ([0.0; 3], [0.0; 3]);
+        adam_update(
+            0.01,
+            0.9,
+            0.999,
+            1e-8,
+            1,
+            &mut p,
+            &[1e-3, -5.0, 200.0],
+            &mut m,
+            &mut v,
+        )
+        .unwrap();
+        for (got, sign) in p.iter().zip([-1.0, 1.0, -1.0]) {
+            assert!((got - sign * 0.01).abs() < 1e-6, "{got}");
+        }
+    }
+
+    /// Two Adam steps against the same update written out in f64.
+    #[test]
+    fn adam_matches_the_formula_over_steps() {
+        let (lr, b1, b2, eps) = (0.1f64, 0.8f64, 0.9f64, 1e-8f64);
+        let grads = [[0.5f64], [-0.25]];
+        let (mut p, mut m, mut v) = (1.0f64, 0.0f64, 0.0f64);
+        let (mut p32, mut m32, mut v32) = ([1.0f32], [0.0f32], [0.0f32]);
+        for (t, g) in grads.iter().enumerate() {
+            let step = t as i32 + 1;
+            m = b1 * m + (1.0 - b1) * g[0];
+            v = b2 * v + (1.0 - b2) * g[0] * g[0];
+            p -= lr * (m / (1.0 - b1.powi(step))) / ((v / (1.0 - b2.powi(step))).sqrt() + eps);
+            let g32 = [g[0] as f32];
+            adam_update(
+                0.1,
+                0.8,
+                0.9,
+                1e-8,
+                step as u32,
+                &mut p32,
+                &g32,
+                &mut m32,
+                &mut v32,
+            )
+            .unwrap();
+        }
+        assert!((f64::from(p32[0]) - p).abs() < 1e-6, "{} vs {p}", p32[0]);
+    }
+
+    #[test]
+    fn wrong_lengths_name_the_argument() {
+        let mut p = [0.0; 2];
+        assert_eq!(
+            sgd_update(0.1, &mut p, &[0.0]).unwrap_err().to_string(),
+            "gradients: expected length 2 (length of params), got 1"
+        );
+        assert_eq!(
+            momentum_update(0.1, 0.9, &mut p, &[0.0; 2], &mut [0.0])
+                .unwrap_err()
+                .argument,
+            "velocity"
+        );
+        assert_eq!(
+            adam_update(
+                0.1,
+                0.9,
+                0.99,
+                1e-8,
+                1,
+                &mut p,
+                &[0.0; 2],
+                &mut [0.0; 2],
+                &mut [0.0; 3]
+            )
+            .unwrap_err()
+            .argument,
+            "v"
+        );
+    }
+}

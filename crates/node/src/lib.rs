@@ -1,0 +1,239 @@
+//! ferronet's kernels exported to Node.js through napi-rs.
+//!
+//! Float32Array arguments are read and written in place (napi hands over the array's own
+//! memory, subarrays included), so a kernel call copies nothing. Each export has the
+//! kernel's name in camelCase (`relu_backward` is `reluBackward`). Every export is
+//! `catch_unwind`, so even an unexpected panic reaches JavaScript as a thrown error.
+
+use ferronet_kernels as kernels;
+use ferronet_kernels::ShapeError;
+use napi::bindgen_prelude::Float32ArraySlice;
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+
+fn shape_error(error: ShapeError) -> Error {
+    Error::new(Status::InvalidArg, error.to_string())
+}
+
+fn overlaps(a: &[f32], b: &[f32]) -> bool {
+    let (a0, b0) = (a.as_ptr() as usize, b.as_ptr() as usize);
+    !a.is_empty() && !b.is_empty() && a0 < b0 + std::mem::size_of_val(b) && b0 < a0 + std::mem::size_of_val(a)
+}
+
+/// JavaScript may pass one buffer (or two views of one buffer) as both an input and an
+/// output; Rust must never hold a `&mut` that aliases another reference, so such calls are
+/// refused before any output is borrowed mutably.
+fn ensure_disjoint(outputs: &[(&str, &[f32])], inputs: &[(&str, &[f32])]) -> Result<()> {
+    for (i, (out_name, out)) in outputs.iter().enumerate() {
+        let others = outputs[i + 1..].iter().chain(inputs);
+        if let Some((other_name, _)) = others.into_iter().find(|(_, other)| overlaps(out, other)) {
+            return Err(Error::new(
+                Status::InvalidArg,
+                format!("{out_name}: must not share memory with {other_name}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The mutable slice behind an output argument.
+///
+/// # Safety
+/// Call only after `ensure_disjoint` has cleared `array` against every other argument of
+/// the same call; the call is synchronous, so JavaScript cannot touch the array meanwhile.
+unsafe fn writable<'a>(array: &'a mut Float32ArraySlice) -> &'a mut [f32] {
+    unsafe { array.as_mut() }
+}
+
+#[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)] // the BLAS contract
+pub fn gemm(
+    trans_a: bool,
+    trans_b: bool,
+    m: u32,
+    n: u32,
+    k: u32,
+    alpha: f64,
+    a: &[f32],
+    b: &[f32],
+    beta: f64,
+    mut c: Float32ArraySlice,
+) -> Result<()> {
+    ensure_disjoint(&[("c", &c)], &[("a", a), ("b", b)])?;
+    // SAFETY: c was checked against a and b above.
+    let c = unsafe { writable(&mut c) };
+    let (m, n, k) = (m as usize, n as usize, k as usize);
+    kernels::gemm(trans_a, trans_b, m, n, k, alpha as f32, a, b, beta as f32, c).map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn bias_add(rows: u32, cols: u32, bias: &[f32], mut x: Float32ArraySlice) -> Result<()> {
+    ensure_disjoint(&[("x", &x)], &[("bias", bias)])?;
+    // SAFETY: x was checked against bias above.
+    let x = unsafe { writable(&mut x) };
+    kernels::bias_add(rows as usize, cols as usize, bias, x).map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn column_sums(rows: u32, cols: u32, x: &[f32], mut sums: Float32ArraySlice) -> Result<()> {
+    ensure_disjoint(&[("sums", &sums)], &[("x", x)])?;
+    // SAFETY: sums was checked against x above.
+    let sums = unsafe { writable(&mut sums) };
+    kernels::column_sums(rows as usize, cols as usize, x, sums).map_err(shape_error)
+}
+
+/// Exports an elementwise activation pair `name_forward(x, y)` / `name_backward(y, dy, dx)`.
+macro_rules! elementwise_activation {
+    ($forward:ident, $backward:ident) => {
+        #[napi(catch_unwind)]
+        pub fn $forward(x: &[f32], mut y: Float32ArraySlice) -> Result<()> {
+            ensure_disjoint(&[("y", &y)], &[("x", x)])?;
+            // SAFETY: y was checked against x above.
+            kernels::$forward(x, unsafe { writable(&mut y) }).map_err(shape_error)
+        }
+
+        #[napi(catch_unwind)]
+        pub fn $backward(y: &[f32], dy: &[f32], mut dx: Float32ArraySlice) -> Result<()> {
+            ensure_disjoint(&[("dx", &dx)], &[("y", y), ("dy", dy)])?;
+            // SAFETY: dx was checked against y and dy above.
+            kernels::$backward(y, dy, unsafe { writable(&mut dx) }).map_err(shape_error)
+        }
+    };
+}
+
+elementwise_activation!(linear_forward, linear_backward);
+elementwise_activation!(relu_forward, relu_backward);
+elementwise_activation!(tanh_forward, tanh_backward);
+elementwise_activation!(sigmoid_forward, sigmoid_backward);
+
+#[napi(catch_unwind)]
+pub fn leaky_relu_forward(alpha: f64, x: &[f32], mut y: Float32ArraySlice) -> Result<()> {
+    ensure_disjoint(&[("y", &y)], &[("x", x)])?;
+    // SAFETY: y was checked against x above.
+    kernels::leaky_relu_forward(alpha as f32, x, unsafe { writable(&mut y) }).map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn leaky_relu_backward(alpha: f64, y: &[f32], dy: &[f32], mut dx: Float32ArraySlice) -> Result<()> {
+    ensure_disjoint(&[("dx", &dx)], &[("y", y), ("dy", dy)])?;
+    // SAFETY: dx was checked against y and dy above.
+    kernels::leaky_relu_backward(alpha as f32, y, dy, unsafe { writable(&mut dx) }).map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn softmax_forward(rows: u32, cols: u32, x: &[f32], mut y: Float32ArraySlice) -> Result<()> {
+    ensure_disjoint(&[("y", &y)], &[("x", x)])?;
+    // SAFETY: y was checked against x above.
+    let y = unsafe { writable(&mut y) };
+    kernels::softmax_forward(rows as usize, cols as usize, x, y).map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn softmax_backward(
+    rows: u32,
+    cols: u32,
+    y: &[f32],
+    dy: &[f32],
+    mut dx: Float32ArraySlice,
+) -> Result<()> {
+    ensure_disjoint(&[("dx", &dx)], &[("y", y), ("dy", dy)])?;
+    // SAFETY: dx was checked against y and dy above.
+    let dx = unsafe { writable(&mut dx) };
+    kernels::softmax_backward(rows as usize, cols as usize, y, dy, dx).map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn mean_squared_error(
+    predictions: &[f32],
+    targets: &[f32],
+    mut gradient: Float32ArraySlice,
+) -> Result<f64> {
+    ensure_disjoint(
+        &[("gradient", &gradient)],
+        &[("predictions", predictions), ("targets", targets)],
+    )?;
+    // SAFETY: gradient was checked against predictions and targets above.
+    kernels::mean_squared_error(predictions, targets, unsafe { writable(&mut gradient) }).map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn binary_cross_entropy(
+    predictions: &[f32],
+    targets: &[f32],
+    mut gradient: Float32ArraySlice,
+) -> Result<f64> {
+    ensure_disjoint(
+        &[("gradient", &gradient)],
+        &[("predictions", predictions), ("targets", targets)],
+    )?;
+    // SAFETY: gradient was checked against predictions and targets above.
+    kernels::binary_cross_entropy(predictions, targets, unsafe { writable(&mut gradient) })
+        .map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn softmax_cross_entropy(
+    rows: u32,
+    cols: u32,
+    predictions: &[f32],
+    targets: &[f32],
+    mut gradient: Float32ArraySlice,
+) -> Result<f64> {
+    ensure_disjoint(
+        &[("gradient", &gradient)],
+        &[("predictions", predictions), ("targets", targets)],
+    )?;
+    // SAFETY: gradient was checked against predictions and targets above.
+    let gradient = unsafe { writable(&mut gradient) };
+    kernels::softmax_cross_entropy(rows as usize, cols as usize, predictions, targets, gradient)
+        .map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn sgd_update(learning_rate: f64, mut params: Float32ArraySlice, gradients: &[f32]) -> Result<()> {
+    ensure_disjoint(&[("params", &params)], &[("gradients", gradients)])?;
+    // SAFETY: params was checked against gradients above.
+    kernels::sgd_update(learning_rate as f32, unsafe { writable(&mut params) }, gradients)
+        .map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+pub fn momentum_update(
+    learning_rate: f64,
+    momentum: f64,
+    mut params: Float32ArraySlice,
+    gradients: &[f32],
+    mut velocity: Float32ArraySlice,
+) -> Result<()> {
+    ensure_disjoint(
+        &[("params", &params), ("velocity", &velocity)],
+        &[("gradients", gradients)],
+    )?;
+    // SAFETY: params and velocity were checked against each other and gradients above.
+    let (params, velocity) = unsafe { (writable(&mut params), writable(&mut velocity)) };
+    kernels::momentum_update(learning_rate as f32, momentum as f32, params, gradients, velocity)
+        .map_err(shape_error)
+}
+
+#[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)] // Adam's hyperparameters plus its two moment buffers
+pub fn adam_update(
+    learning_rate: f64,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    step: u32,
+    mut params: Float32ArraySlice,
+    gradients: &[f32],
+    mut m: Float32ArraySlice,
+    mut v: Float32ArraySlice,
+) -> Result<()> {
+    ensure_disjoint(
+        &[("params", &params), ("m", &m), ("v", &v)],
+        &[("gradients", gradients)],
+    )?;
+    // SAFETY: params, m and v were checked against each other and gradients above.
+    let (params, m, v) = unsafe { (writable(&mut params), writable(&mut m), writable(&mut v)) };
+    let (lr, b1, b2, eps) = (learning_rate as f32, beta1 as f32, beta2 as f32, epsilon as f32);
+    kernels::adam_update(lr, b1, b2, eps, step, params, gradients, m, v).map_err(shape_error)
+}

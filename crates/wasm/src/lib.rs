@@ -1,0 +1,199 @@
+//! ferronet's kernels exported to JavaScript through wasm-bindgen.
+//!
+//! Data lives in this module's linear memory as [`Tensor`]s; JavaScript reads and writes
+//! them through `Float32Array` views built from `pointer` and `length`, so a kernel call
+//! copies nothing. Each export has the kernel's name in camelCase (`relu_backward` is
+//! `reluBackward`). Length mismatches come back as a thrown `RangeError`; wasm-bindgen's
+//! borrow flags turn a tensor passed both as input and output into a thrown `Error`.
+
+use ferronet_kernels as kernels;
+use ferronet_kernels::ShapeError;
+use wasm_bindgen::prelude::*;
+
+/// A float32 buffer owned by the module.
+#[wasm_bindgen]
+pub struct Tensor {
+    data: Vec<f32>,
+}
+
+#[wasm_bindgen]
+impl Tensor {
+    /// A zero-filled tensor of `length` floats.
+    #[wasm_bindgen(constructor)]
+    pub fn new(length: usize) -> Tensor {
+        Tensor {
+            data: vec![0.0; length],
+        }
+    }
+
+    /// Number of floats.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Byte offset of the first float in the module's memory. It stays valid for the
+    /// tensor's life (the buffer never moves), but a view built on it must be rebuilt when
+    /// the memory grows.
+    #[wasm_bindgen(getter)]
+    pub fn pointer(&self) -> usize {
+        self.data.as_ptr() as usize
+    }
+}
+
+fn range_error(error: ShapeError) -> JsValue {
+    js_sys::RangeError::new(&error.to_string()).into()
+}
+
+type JsResult<T> = Result<T, JsValue>;
+
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)] // the BLAS contract
+pub fn gemm(
+    trans_a: bool,
+    trans_b: bool,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &Tensor,
+    b: &Tensor,
+    beta: f32,
+    c: &mut Tensor,
+) -> JsResult<()> {
+    kernels::gemm(
+        trans_a,
+        trans_b,
+        m,
+        n,
+        k,
+        alpha,
+        &a.data,
+        &b.data,
+        beta,
+        &mut c.data,
+    )
+    .map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = biasAdd)]
+pub fn bias_add(rows: usize, cols: usize, bias: &Tensor, x: &mut Tensor) -> JsResult<()> {
+    kernels::bias_add(rows, cols, &bias.data, &mut x.data).map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = columnSums)]
+pub fn column_sums(rows: usize, cols: usize, x: &Tensor, sums: &mut Tensor) -> JsResult<()> {
+    kernels::column_sums(rows, cols, &x.data, &mut sums.data).map_err(range_error)
+}
+
+/// Exports an elementwise activation pair `name_forward(x, y)` / `name_backward(y, dy, dx)`.
+macro_rules! elementwise_activation {
+    ($forward:ident, $forward_js:ident, $backward:ident, $backward_js:ident) => {
+        #[wasm_bindgen(js_name = $forward_js)]
+        pub fn $forward(x: &Tensor, y: &mut Tensor) -> JsResult<()> {
+            kernels::$forward(&x.data, &mut y.data).map_err(range_error)
+        }
+
+        #[wasm_bindgen(js_name = $backward_js)]
+        pub fn $backward(y: &Tensor, dy: &Tensor, dx: &mut Tensor) -> JsResult<()> {
+            kernels::$backward(&y.data, &dy.data, &mut dx.data).map_err(range_error)
+        }
+    };
+}
+
+elementwise_activation!(linear_forward, linearForward, linear_backward, linearBackward);
+elementwise_activation!(relu_forward, reluForward, relu_backward, reluBackward);
+elementwise_activation!(tanh_forward, tanhForward, tanh_backward, tanhBackward);
+elementwise_activation!(sigmoid_forward, sigmoidForward, sigmoid_backward, sigmoidBackward);
+
+#[wasm_bindgen(js_name = leakyReluForward)]
+pub fn leaky_relu_forward(alpha: f32, x: &Tensor, y: &mut Tensor) -> JsResult<()> {
+    kernels::leaky_relu_forward(alpha, &x.data, &mut y.data).map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = leakyReluBackward)]
+pub fn leaky_relu_backward(alpha: f32, y: &Tensor, dy: &Tensor, dx: &mut Tensor) -> JsResult<()> {
+    kernels::leaky_relu_backward(alpha, &y.data, &dy.data, &mut dx.data).map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = softmaxForward)]
+pub fn softmax_forward(rows: usize, cols: usize, x: &Tensor, y: &mut Tensor) -> JsResult<()> {
+    kernels::softmax_forward(rows, cols, &x.data, &mut y.data).map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = softmaxBackward)]
+pub fn softmax_backward(rows: usize, cols: usize, y: &Tensor, dy: &Tensor, dx: &mut Tensor) -> JsResult<()> {
+    kernels::softmax_backward(rows, cols, &y.data, &dy.data, &mut dx.data).map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = meanSquaredError)]
+pub fn mean_squared_error(predictions: &Tensor, targets: &Tensor, gradient: &mut Tensor) -> JsResult<f64> {
+    kernels::mean_squared_error(&predictions.data, &targets.data, &mut gradient.data).map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = binaryCrossEntropy)]
+pub fn binary_cross_entropy(predictions: &Tensor, targets: &Tensor, gradient: &mut Tensor) -> JsResult<f64> {
+    kernels::binary_cross_entropy(&predictions.data, &targets.data, &mut gradient.data).map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = softmaxCrossEntropy)]
+pub fn softmax_cross_entropy(
+    rows: usize,
+    cols: usize,
+    predictions: &Tensor,
+    targets: &Tensor,
+    gradient: &mut Tensor,
+) -> JsResult<f64> {
+    kernels::softmax_cross_entropy(rows, cols, &predictions.data, &targets.data, &mut gradient.data)
+        .map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = sgdUpdate)]
+pub fn sgd_update(learning_rate: f32, params: &mut Tensor, gradients: &Tensor) -> JsResult<()> {
+    kernels::sgd_update(learning_rate, &mut params.data, &gradients.data).map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = momentumUpdate)]
+pub fn momentum_update(
+    learning_rate: f32,
+    momentum: f32,
+    params: &mut Tensor,
+    gradients: &Tensor,
+    velocity: &mut Tensor,
+) -> JsResult<()> {
+    kernels::momentum_update(
+        learning_rate,
+        momentum,
+        &mut params.data,
+        &gradients.data,
+        &mut velocity.data,
+    )
+    .map_err(range_error)
+}
+
+#[wasm_bindgen(js_name = adamUpdate)]
+#[allow(clippy::too_many_arguments)] // Adam's hyperparameters plus its two moment buffers
+pub fn adam_update(
+    learning_rate: f32,
+    beta1: f32,
+    beta2: f32,
+    epsilon: f32,
+    step: u32,
+    params: &mut Tensor,
+    gradients: &Tensor,
+    m: &mut Tensor,
+    v: &mut Tensor,
+) -> JsResult<()> {
+    kernels::adam_update(
+        learning_rate,
+        beta1,
+        beta2,
+        epsilon,
+        step,
+        &mut params.data,
+        &gradients.data,
+        &mut m.data,
+        &mut v.data,
+    )
+    .map_err(range_error)
+}

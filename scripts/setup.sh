@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Takes a fresh machine to a full ferronet build, then runs the demo. Safe to run again: each
+# step checks before it installs or builds, so a second run takes seconds.
+#
+#   npm packages  -> npm ci (when package-lock.json changed)
+#   Rust          -> rustup's toolchain for the native addon; for wasm32, rustup's target where
+#                    it can be fetched, else Debian's rustc-web + build-std (apt-get, as root)
+#   wasm-bindgen  -> cargo install wasm-bindgen-cli, the exact version Cargo.lock pins
+#   build         -> scripts/build.sh (wasm module, native addon, TypeScript)
+#   demo          -> examples/planar.ts
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
+
+command -v node >/dev/null || die "Node.js 20 or later is required (https://nodejs.org)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js 20 or later is required, found $(node --version)"
+
+say "npm packages"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  echo "up to date"
+fi
+
+say "Rust toolchain"
+command -v cargo >/dev/null || die "Rust is required: install rustup from https://rustup.rs, then run this again"
+cargo --version
+
+apt_install() {
+  command -v apt-get >/dev/null || return 1
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+}
+
+if route=$(wasm_route); then
+  echo "wasm32: $route route"
+else
+  echo "wasm32: no standard library yet; trying rustup"
+  if command -v rustup >/dev/null && timeout 120 rustup target add wasm32-unknown-unknown && rustup_has_wasm_std; then
+    echo "wasm32: rustup route"
+  else
+    echo "wasm32: rustup cannot fetch it here; installing Debian's rustc-web for the build-std route"
+    apt_install rustc-web cargo-web rust-web-src libstd-rust-web-dev lld-16 ||
+      die "cannot install a wasm32 toolchain: run 'rustup target add wasm32-unknown-unknown' (needs network) or install Debian's rustc-web, rust-web-src and lld-16"
+    route=$(wasm_route) || die "Debian's rustc-web is installed but the build-std route is incomplete"
+    echo "wasm32: $route route"
+  fi
+fi
+
+say "wasm-bindgen CLI"
+want=$(wasm_bindgen_version)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  echo "installing wasm-bindgen-cli $want (found '${have:-none}')"
+  cargo install wasm-bindgen-cli --version "$want" --force
+else
+  echo "wasm-bindgen $have"
+fi
+
+bash scripts/build.sh
+

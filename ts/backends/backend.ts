@@ -1,0 +1,84 @@
+/**
+ * The one door from ferronet's TypeScript layer into a backend. Network and Trainer talk to a
+ * {@link Backend} and never know which one they hold.
+ */
+
+/** Where the maths runs: the Rust addon, the Rust WebAssembly module, or plain TypeScript. */
+export type BackendName = 'native' | 'wasm' | 'ts';
+
+/** Every backend name, in the order `'auto'` tries them. */
+export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm', 'ts'];
+
+/**
+ * A float32 buffer that a backend's kernels read and write in place.
+ *
+ * On the native and ts backends it wraps an ordinary `Float32Array` (possibly the caller's own);
+ * on wasm it lives in the module's linear memory.
+ */
+export interface Tensor {
+  /** Number of floats. */
+  readonly length: number;
+  /**
+   * A live view of the floats. On wasm the view is rebuilt when the module's memory has grown,
+   * so read this property again after other calls rather than keeping an old view.
+   */
+  readonly data: Float32Array;
+  /** True once {@link Tensor.dispose} has run. */
+  readonly disposed: boolean;
+  /** Whether the two tensors share any memory (kernels refuse an output that overlaps an input). */
+  overlaps(other: Tensor): boolean;
+  /** Frees the memory now (wasm) or drops the reference (native, ts). Idempotent. */
+  dispose(): void;
+}
+
+/**
+ * The kernels every backend implements, generic over the buffer type `T` so that the same
+ * signatures describe the Rust bindings (`Float32Array`, wasm handles) and the public,
+ * validated {@link Tensor} layer. Names match the Rust kernels in camelCase.
+ */
+export interface Kernels<T> {
+  /** `C = alpha * op(A) * op(B) + beta * C`, row-major; op(A) is m x k, op(B) k x n, C m x n. */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: T, b: T, beta: number, c: T): void;
+  /** `x[r][c] += bias[c]`, in place. */
+  biasAdd(rows: number, cols: number, bias: T, x: T): void;
+  /** `sums[c] = sum over r of x[r][c]`. */
+  columnSums(rows: number, cols: number, x: T, sums: T): void;
+  linearForward(x: T, y: T): void;
+  linearBackward(y: T, dy: T, dx: T): void;
+  reluForward(x: T, y: T): void;
+  reluBackward(y: T, dy: T, dx: T): void;
+  leakyReluForward(alpha: number, x: T, y: T): void;
+  leakyReluBackward(alpha: number, y: T, dy: T, dx: T): void;
+  tanhForward(x: T, y: T): void;
+  tanhBackward(y: T, dy: T, dx: T): void;
+  sigmoidForward(x: T, y: T): void;
+  sigmoidBackward(y: T, dy: T, dx: T): void;
+  /** Row-wise softmax of a rows x cols matrix. */
+  softmaxForward(rows: number, cols: number, x: T, y: T): void;
+  softmaxBackward(rows: number, cols: number, y: T, dy: T, dx: T): void;
+  /** Mean of `(p - t)^2`; writes `2 (p - t) / count`. */
+  meanSquaredError(predictions: T, targets: T, gradient: T): number;
+  /** Mean clamped binary cross-entropy of sigmoid outputs; writes `(p - t) / count` (w.r.t. the logits). */
+  binaryCrossEntropy(predictions: T, targets: T, gradient: T): number;
+  /** Mean over rows of categorical cross-entropy of softmax outputs; writes `(p - t) / rows` (w.r.t. the logits). */
+  softmaxCrossEntropy(rows: number, cols: number, predictions: T, targets: T, gradient: T): number;
+  /** `params -= learningRate * gradients`. */
+  sgdUpdate(learningRate: number, params: T, gradients: T): void;
+  /** `velocity = momentum * velocity - learningRate * gradients; params += velocity`. */
+  momentumUpdate(learningRate: number, momentum: number, params: T, gradients: T, velocity: T): void;
+  /** Adam with bias correction; `step` counts from 1. */
+  adamUpdate(learningRate: number, beta1: number, beta2: number, epsilon: number, step: number, params: T, gradients: T, m: T, v: T): void;
+}
+
+/** The name of every kernel, for code that walks them all (validation, tests). */
+export type KernelName = keyof Kernels<unknown>;
+
+/** A loaded backend: validated kernels over {@link Tensor}s, and training models. */
+export interface Backend extends Kernels<Tensor> {
+  readonly name: BackendName;
+  /**
+   * A tensor of `source` zeros, or holding `source`'s values. A `Float32Array` is wrapped in
+   * place (no copy) on the native and ts backends and copied into module memory on wasm.
+   */
+  tensor(source: number | ArrayLike<number>): Tensor;
+}

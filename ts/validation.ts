@@ -1,0 +1,102 @@
+/**
+ * Argument checks for the public boundary. Each throws a `TypeError` (wrong kind of value)
+ * or a `RangeError` (right kind, wrong value or shape) whose message names the argument,
+ * says what was expected and what was given.
+ */
+
+/** A short description of a value for error messages: `a Float64Array of length 3`, `-1`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  if (ArrayBuffer.isView(value)) {
+    const length = 'length' in value ? `of length ${String(value.length)}` : `of ${value.byteLength} bytes`;
+    return `a ${value.constructor.name} ${length}`;
+  }
+  if (Array.isArray(value)) return `an Array of length ${value.length}`;
+  if (typeof value === 'function') return 'a function';
+  const name = (value as { constructor?: { name?: string } }).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/** Throws `argument: expected <expected>, got <got>`, where `got` is already a description. */
+export function reject(kind: 'type' | 'range', argument: string, expected: string, got: string): never {
+  const message = `${argument}: expected ${expected}, got ${got}`;
+  throw kind === 'type' ? new TypeError(message) : new RangeError(message);
+}
+
+/** Like {@link reject}, describing `value` for the message. */
+export function fail(kind: 'type' | 'range', argument: string, expected: string, value: unknown): never {
+  reject(kind, argument, expected, describe(value));
+}
+
+/** A non-negative integer that indexes memory (a shape, a count, a step). */
+export function checkSize(argument: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number') fail('type', argument, 'a non-negative integer', value);
+  if (!Number.isSafeInteger(value) || value < 0) fail('range', argument, 'a non-negative integer', value);
+}
+
+/** An integer at least 1. */
+export function checkPositiveInteger(argument: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number') fail('type', argument, 'a positive integer', value);
+  if (!Number.isSafeInteger(value) || value < 1) fail('range', argument, 'a positive integer', value);
+}
+
+export function checkFinite(argument: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number') fail('type', argument, 'a finite number', value);
+  if (!Number.isFinite(value)) fail('range', argument, 'a finite number', value);
+}
+
+/** A finite number in `[low, high]`, or `(low, high)` / half-open as `open` says. */
+export function checkInRange(
+  argument: string,
+  value: unknown,
+  low: number,
+  high: number,
+  open: { low?: boolean; high?: boolean } = {},
+): asserts value is number {
+  const expected = `a number in ${open.low ? '(' : '['}${low}, ${high}${open.high ? ')' : ']'}`;
+  if (typeof value !== 'number') fail('type', argument, expected, value);
+  const aboveLow = open.low ? value > low : value >= low;
+  const belowHigh = open.high ? value < high : value <= high;
+  if (!(aboveLow && belowHigh)) fail('range', argument, expected, value);
+}
+
+export function checkBoolean(argument: string, value: unknown): asserts value is boolean {
+  if (typeof value !== 'boolean') fail('type', argument, 'a boolean', value);
+}
+
+/** One of a fixed set of names. */
+export function checkOneOf<T extends string>(
+  argument: string,
+  value: unknown,
+  allowed: readonly T[],
+): asserts value is T {
+  const expected = `one of ${allowed.map((name) => `'${name}'`).join(', ')}`;
+  if (typeof value !== 'string') fail('type', argument, expected, value);
+  if (!(allowed as readonly string[]).includes(value)) fail('range', argument, expected, value);
+}
+
+export function checkFloat32Array(argument: string, value: unknown, length?: number, rule?: string): asserts value is Float32Array {
+  const expected = length === undefined ? 'a Float32Array' : `a Float32Array of length ${length}${rule ? ` (${rule})` : ''}`;
+  if (!(value instanceof Float32Array)) fail('type', argument, expected, value);
+  if (length !== undefined && value.length !== length) fail('range', argument, expected, value);
+}
+
+/** Index of the first element that is NaN or infinite, or -1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) return i;
+  }
+  return -1;
+}
+
+/** Rejects NaN and infinities, naming the first offending element. */
+export function checkAllFinite(argument: string, values: ArrayLike<number>, columns?: number): void {
+  const at = firstNonFinite(values);
+  if (at < 0) return;
+  const where = columns ? `[${Math.floor(at / columns)}][${at % columns}]` : `[${at}]`;
+  throw new RangeError(`${argument}: expected finite values, got ${String(values[at])} at ${argument}${where}`);
+}
