@@ -7,6 +7,7 @@
 //! Sums run in f64 so that every backend reports the same loss.
 
 use crate::error::{check_len, checked_area, ShapeError};
+use crate::model::ModelError;
 
 /// Probabilities are clamped to `[EPSILON, 1 - EPSILON]` inside logarithms, as Keras does.
 pub const EPSILON: f64 = 1e-7;
@@ -105,6 +106,22 @@ pub enum Loss {
 }
 
 impl Loss {
+    /// The loss called `name` in ferronet's TypeScript API.
+    pub fn from_name(name: &str) -> Result<Loss, ModelError> {
+        Ok(match name {
+            "meanSquaredError" => Loss::MeanSquaredError,
+            "binaryCrossEntropy" => Loss::BinaryCrossEntropy,
+            "categoricalCrossEntropy" => Loss::CategoricalCrossEntropy,
+            _ => {
+                return Err(ModelError::unknown_name(
+                    "loss",
+                    "'meanSquaredError', 'binaryCrossEntropy', 'categoricalCrossEntropy'",
+                    name,
+                ))
+            }
+        })
+    }
+
     /// Whether the gradient this loss writes is already with respect to the output layer's
     /// pre-activation, so the output activation's backward pass must be skipped.
     pub fn is_fused_with_activation(self) -> bool {

@@ -1,6 +1,7 @@
 //! Optimizer updates, applied in place to one parameter buffer and its gradient.
 
 use crate::error::{check_len, ShapeError};
+use crate::model::ModelError;
 
 fn check_state(name: &'static str, state: &[f32], params: &[f32]) -> Result<(), ShapeError> {
     check_len(name, "length of params", state, params.len())
@@ -68,6 +69,113 @@ pub fn adam_update(
         *p -= learning_rate * m_hat / (v_hat.sqrt() + epsilon);
     }
     Ok(())
+}
+
+/// A model's optimizer, as a training model stores it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Optimizer {
+    Sgd {
+        learning_rate: f32,
+    },
+    Momentum {
+        learning_rate: f32,
+        momentum: f32,
+    },
+    Adam {
+        learning_rate: f32,
+        beta1: f32,
+        beta2: f32,
+        epsilon: f32,
+    },
+}
+
+impl Optimizer {
+    /// The optimizer called `name` in ferronet's TypeScript API, with its hyperparameters
+    /// (each optimizer reads the ones it uses).
+    pub fn from_name(
+        name: &str,
+        learning_rate: f32,
+        momentum: f32,
+        beta1: f32,
+        beta2: f32,
+        epsilon: f32,
+    ) -> Result<Optimizer, ModelError> {
+        Ok(match name {
+            "sgd" => Optimizer::Sgd { learning_rate },
+            "momentum" => Optimizer::Momentum {
+                learning_rate,
+                momentum,
+            },
+            "adam" => Optimizer::Adam {
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+            },
+            _ => {
+                return Err(ModelError::unknown_name(
+                    "optimizer",
+                    "'sgd', 'momentum', 'adam'",
+                    name,
+                ))
+            }
+        })
+    }
+
+    /// How many buffers of per-parameter state this optimizer keeps (velocity; m and v).
+    pub fn state_buffers(self) -> usize {
+        match self {
+            Optimizer::Sgd { .. } => 0,
+            Optimizer::Momentum { .. } => 1,
+            Optimizer::Adam { .. } => 2,
+        }
+    }
+
+    /// Applies one update to `params`; `state` holds [`Optimizer::state_buffers`] buffers of
+    /// the same length, and `step` counts updates from 1.
+    pub fn update(
+        self,
+        step: u32,
+        params: &mut [f32],
+        gradients: &[f32],
+        state: &mut [Vec<f32>],
+    ) -> Result<(), ShapeError> {
+        match (self, state) {
+            (Optimizer::Sgd { learning_rate }, []) => sgd_update(learning_rate, params, gradients),
+            (
+                Optimizer::Momentum {
+                    learning_rate,
+                    momentum,
+                },
+                [velocity],
+            ) => momentum_update(learning_rate, momentum, params, gradients, velocity),
+            (
+                Optimizer::Adam {
+                    learning_rate,
+                    beta1,
+                    beta2,
+                    epsilon,
+                },
+                [m, v],
+            ) => adam_update(
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+                step,
+                params,
+                gradients,
+                m,
+                v,
+            ),
+            (_, state) => Err(ShapeError {
+                argument: "state",
+                rule: "buffers for this optimizer",
+                expected: self.state_buffers(),
+                actual: state.len(),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

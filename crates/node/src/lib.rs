@@ -7,7 +7,7 @@
 
 use ferronet_kernels as kernels;
 use ferronet_kernels::ShapeError;
-use napi::bindgen_prelude::Float32ArraySlice;
+use napi::bindgen_prelude::{Float32Array, Float32ArraySlice};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
@@ -236,4 +236,168 @@ pub fn adam_update(
     let (params, m, v) = unsafe { (writable(&mut params), writable(&mut m), writable(&mut v)) };
     let (lr, b1, b2, eps) = (learning_rate as f32, beta1 as f32, beta2 as f32, epsilon as f32);
     kernels::adam_update(lr, b1, b2, eps, step, params, gradients, m, v).map_err(shape_error)
+}
+
+fn model_error(error: kernels::ModelError) -> Error {
+    Error::new(Status::InvalidArg, error.to_string())
+}
+
+/// What a run of training batches did (see `ferronet_kernels::TrainOutcome`).
+#[napi(object)]
+pub struct TrainOutcome {
+    pub loss_sum: f64,
+    pub batches: u32,
+    pub correct: u32,
+    pub last_loss: f64,
+    pub diverged: bool,
+}
+
+/// A mean loss and how many samples were classified correctly.
+#[napi(object)]
+pub struct Evaluation {
+    pub loss: f64,
+    pub correct: u32,
+}
+
+fn count(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// A training model (layers, parameters, optimizer state, scratch); each is independent,
+/// so networks in different threads or in one thread never share state.
+#[napi]
+pub struct Model {
+    /// `None` once disposed: the memory goes back at once, not when the GC collects the object.
+    inner: Option<kernels::Model>,
+}
+
+impl Model {
+    fn inner(&mut self) -> Result<&mut kernels::Model> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| Error::new(Status::InvalidArg, "model: used after dispose()"))
+    }
+}
+
+#[napi]
+impl Model {
+    /// An empty model taking `inputs` features per sample.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(inputs: u32) -> Result<Self> {
+        let inner = kernels::Model::new(inputs as usize).map_err(model_error)?;
+        Ok(Model { inner: Some(inner) })
+    }
+
+    /// Frees the model's buffers now; every later call throws.
+    #[napi(catch_unwind)]
+    pub fn dispose(&mut self) {
+        self.inner = None;
+    }
+
+    /// Appends a dense layer; `alpha` is the negative slope of `leakyRelu`, ignored otherwise.
+    #[napi(catch_unwind)]
+    pub fn add_layer(&mut self, units: u32, activation: String, alpha: f64) -> Result<()> {
+        let activation = kernels::Activation::from_name(&activation, alpha as f32).map_err(model_error)?;
+        self.inner()?
+            .add_layer(units as usize, activation)
+            .map_err(model_error)
+    }
+
+    /// A copy of parameter buffer `index` (layer `index / 2`: weights if even, bias if odd).
+    #[napi(catch_unwind)]
+    pub fn parameter(&mut self, index: u32) -> Result<Float32Array> {
+        let values = self.inner()?.parameter(index as usize).map_err(model_error)?;
+        Ok(Float32Array::new(values.to_vec()))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_parameter(&mut self, index: u32, values: &[f32]) -> Result<()> {
+        self.inner()?
+            .set_parameter(index as usize, values)
+            .map_err(model_error)
+    }
+
+    /// Sets the loss and optimizer (each optimizer reads the hyperparameters it uses) and
+    /// resets the optimizer state.
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)] // every optimizer's hyperparameters, flat across the boundary
+    pub fn configure_training(
+        &mut self,
+        loss: String,
+        optimizer: String,
+        learning_rate: f64,
+        momentum: f64,
+        beta1: f64,
+        beta2: f64,
+        epsilon: f64,
+    ) -> Result<()> {
+        let loss = kernels::Loss::from_name(&loss).map_err(model_error)?;
+        let (lr, mu, b1, b2, eps) = (
+            learning_rate as f32,
+            momentum as f32,
+            beta1 as f32,
+            beta2 as f32,
+            epsilon as f32,
+        );
+        let optimizer =
+            kernels::Optimizer::from_name(&optimizer, lr, mu, b1, b2, eps).map_err(model_error)?;
+        self.inner()?
+            .configure_training(loss, optimizer)
+            .map_err(model_error)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn predict(&mut self, x: &[f32], rows: u32, mut out: Float32ArraySlice) -> Result<()> {
+        ensure_disjoint(&[("out", &out)], &[("x", x)])?;
+        // SAFETY: out was checked against x above.
+        let out = unsafe { writable(&mut out) };
+        self.inner()?.predict(x, rows as usize, out).map_err(model_error)
+    }
+
+    /// The mean loss and correct count over `rows` samples; the predictions are written to `out`.
+    #[napi(catch_unwind)]
+    pub fn evaluate(
+        &mut self,
+        loss: String,
+        x: &[f32],
+        y: &[f32],
+        rows: u32,
+        mut out: Float32ArraySlice,
+    ) -> Result<Evaluation> {
+        let loss = kernels::Loss::from_name(&loss).map_err(model_error)?;
+        ensure_disjoint(&[("out", &out)], &[("x", x), ("y", y)])?;
+        // SAFETY: out was checked against x and y above.
+        let out = unsafe { writable(&mut out) };
+        let evaluation = self
+            .inner()?
+            .evaluate(loss, x, y, rows as usize, out)
+            .map_err(model_error)?;
+        Ok(Evaluation {
+            loss: evaluation.loss,
+            correct: count(evaluation.correct),
+        })
+    }
+
+    /// Trains on the batches cut from `indices`, reading `x` and `y` in place.
+    #[napi(catch_unwind)]
+    pub fn train_batches(
+        &mut self,
+        x: &[f32],
+        y: &[f32],
+        samples: u32,
+        indices: &[u32],
+        batch_size: u32,
+    ) -> Result<TrainOutcome> {
+        let outcome = self
+            .inner()?
+            .train_batches(x, y, samples as usize, indices, batch_size as usize)
+            .map_err(model_error)?;
+        Ok(TrainOutcome {
+            loss_sum: outcome.loss_sum,
+            batches: count(outcome.batches),
+            correct: count(outcome.correct),
+            last_loss: outcome.last_loss,
+            diverged: outcome.diverged,
+        })
+    }
 }

@@ -197,3 +197,113 @@ pub fn adam_update(
     )
     .map_err(range_error)
 }
+
+fn model_error(error: kernels::ModelError) -> JsValue {
+    js_sys::RangeError::new(&error.to_string()).into()
+}
+
+/// A training model (layers, parameters, optimizer state, scratch) owned by the module.
+#[wasm_bindgen]
+pub struct Model {
+    inner: kernels::Model,
+}
+
+#[wasm_bindgen]
+impl Model {
+    /// An empty model taking `inputs` features per sample.
+    #[wasm_bindgen(constructor)]
+    pub fn new(inputs: usize) -> JsResult<Model> {
+        let inner = kernels::Model::new(inputs).map_err(model_error)?;
+        Ok(Model { inner })
+    }
+
+    /// Appends a dense layer; `alpha` is the negative slope of `leakyRelu`, ignored otherwise.
+    #[wasm_bindgen(js_name = addLayer)]
+    pub fn add_layer(&mut self, units: usize, activation: &str, alpha: f32) -> JsResult<()> {
+        let activation = kernels::Activation::from_name(activation, alpha).map_err(model_error)?;
+        self.inner.add_layer(units, activation).map_err(model_error)
+    }
+
+    /// A copy of parameter buffer `index` (layer `index / 2`: weights if even, bias if odd).
+    pub fn parameter(&self, index: usize) -> JsResult<Vec<f32>> {
+        self.inner
+            .parameter(index)
+            .map(<[f32]>::to_vec)
+            .map_err(model_error)
+    }
+
+    #[wasm_bindgen(js_name = setParameter)]
+    pub fn set_parameter(&mut self, index: usize, values: &[f32]) -> JsResult<()> {
+        self.inner.set_parameter(index, values).map_err(model_error)
+    }
+
+    /// Sets the loss and optimizer (each optimizer reads the hyperparameters it uses) and
+    /// resets the optimizer state.
+    #[wasm_bindgen(js_name = configureTraining)]
+    #[allow(clippy::too_many_arguments)] // every optimizer's hyperparameters, flat across the boundary
+    pub fn configure_training(
+        &mut self,
+        loss: &str,
+        optimizer: &str,
+        learning_rate: f32,
+        momentum: f32,
+        beta1: f32,
+        beta2: f32,
+        epsilon: f32,
+    ) -> JsResult<()> {
+        let loss = kernels::Loss::from_name(loss).map_err(model_error)?;
+        let optimizer =
+            kernels::Optimizer::from_name(optimizer, learning_rate, momentum, beta1, beta2, epsilon)
+                .map_err(model_error)?;
+        self.inner
+            .configure_training(loss, optimizer)
+            .map_err(model_error)
+    }
+
+    pub fn predict(&mut self, x: &Tensor, rows: usize, out: &mut Tensor) -> JsResult<()> {
+        self.inner
+            .predict(&x.data, rows, &mut out.data)
+            .map_err(model_error)
+    }
+
+    /// `[meanLoss, correct]` over `rows` samples; the predictions are written to `out`.
+    pub fn evaluate(
+        &mut self,
+        loss: &str,
+        x: &Tensor,
+        y: &Tensor,
+        rows: usize,
+        out: &mut Tensor,
+    ) -> JsResult<Vec<f64>> {
+        let loss = kernels::Loss::from_name(loss).map_err(model_error)?;
+        let evaluation = self
+            .inner
+            .evaluate(loss, &x.data, &y.data, rows, &mut out.data)
+            .map_err(model_error)?;
+        Ok(vec![evaluation.loss, evaluation.correct as f64])
+    }
+
+    /// Trains on the batches cut from `indices`; returns
+    /// `[lossSum, batches, correct, lastLoss, diverged (1 or 0)]`.
+    #[wasm_bindgen(js_name = trainBatches)]
+    pub fn train_batches(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        samples: usize,
+        indices: &[u32],
+        batch_size: usize,
+    ) -> JsResult<Vec<f64>> {
+        let outcome = self
+            .inner
+            .train_batches(&x.data, &y.data, samples, indices, batch_size)
+            .map_err(model_error)?;
+        Ok(vec![
+            outcome.loss_sum,
+            outcome.batches as f64,
+            outcome.correct as f64,
+            outcome.last_loss,
+            f64::from(u8::from(outcome.diverged)),
+        ])
+    }
+}

@@ -1,0 +1,274 @@
+use super::*;
+use crate::test_util::Rng;
+
+fn model(inputs: usize, layers: &[(usize, Activation)], rng: &mut Rng) -> Model {
+    let mut model = Model::new(inputs).unwrap();
+    for &(units, activation) in layers {
+        model.add_layer(units, activation).unwrap();
+    }
+    for index in 0..model.parameter_count() {
+        let values = rng.uniform_vec(model.parameter(index).unwrap().len(), -0.5, 0.5);
+        model.set_parameter(index, &values).unwrap();
+    }
+    model
+}
+
+fn parameters(model: &Model) -> Vec<Vec<f32>> {
+    (0..model.parameter_count())
+        .map(|i| model.parameter(i).unwrap().to_vec())
+        .collect()
+}
+
+fn all_rows(samples: usize) -> Vec<u32> {
+    (0..samples as u32).collect()
+}
+
+/// One SGD step with learning rate 1 moves each parameter by exactly minus its gradient, so
+/// the update gives the gradient, which is compared with central differences of the loss.
+#[test]
+fn gradients_match_finite_differences_for_every_loss() {
+    let mut rng = Rng::new(21);
+    let (samples, inputs) = (6, 3);
+    let cases = [
+        (Activation::Sigmoid, Loss::BinaryCrossEntropy, 2),
+        (Activation::Softmax, Loss::CategoricalCrossEntropy, 3),
+        (Activation::Linear, Loss::MeanSquaredError, 2),
+        (Activation::Tanh, Loss::MeanSquaredError, 2),
+    ];
+    for hidden in [
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::LeakyRelu { alpha: 0.1 },
+    ] {
+        for (output, loss, outputs) in cases {
+            let x = rng.uniform_vec(samples * inputs, -1.0, 1.0);
+            let y: Vec<f32> = (0..samples * outputs)
+                .map(|i| match loss {
+                    Loss::CategoricalCrossEntropy => {
+                        f32::from(u8::from(i % outputs == (i / outputs) % outputs))
+                    }
+                    _ => f32::from(u8::from(rng.uniform(0.0, 1.0) > 0.5)),
+                })
+                .collect();
+            let mut net = model(inputs, &[(4, hidden), (outputs, output)], &mut rng);
+            let before = parameters(&net);
+            let mut probe = |params: &[Vec<f32>]| {
+                for (i, values) in params.iter().enumerate() {
+                    net.set_parameter(i, values).unwrap();
+                }
+                let mut out = vec![0.0; samples * outputs];
+                net.evaluate(loss, &x, &y, samples, &mut out).unwrap().loss
+            };
+            let h = 1e-3f32;
+            let mut numeric = before.clone();
+            for (i, buffer) in before.iter().enumerate() {
+                for j in 0..buffer.len() {
+                    let mut plus = before.clone();
+                    plus[i][j] += h;
+                    let mut minus = before.clone();
+                    minus[i][j] -= h;
+                    numeric[i][j] = ((probe(&plus) - probe(&minus)) / (2.0 * f64::from(h))) as f32;
+                }
+            }
+            probe(&before);
+            net.configure_training(loss, Optimizer::Sgd { learning_rate: 1.0 })
+                .unwrap();
+            net.train_batches(&x, &y, samples, &all_rows(samples), samples)
+                .unwrap();
+            for (i, buffer) in before.iter().enumerate() {
+                for (j, &old) in buffer.iter().enumerate() {
+                    let analytic = old - net.parameter(i).unwrap()[j];
+                    let expected = numeric[i][j];
+                    assert!(
+                        (analytic - expected).abs() <= 2e-3 * expected.abs().max(0.05),
+                        "{hidden:?}/{output:?}/{loss:?} parameter {i}[{j}]: backprop {analytic}, finite difference {expected}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn shuffled_and_contiguous_batches_agree_when_they_hold_the_same_rows() {
+    let mut rng = Rng::new(5);
+    let (samples, inputs) = (8, 2);
+    let x = rng.uniform_vec(samples * inputs, -1.0, 1.0);
+    let y: Vec<f32> = (0..samples).map(|i| (i % 2) as f32).collect();
+    let layers = [(5, Activation::Relu), (1, Activation::Sigmoid)];
+    let mut a = model(inputs, &layers, &mut Rng::new(9));
+    let mut b = model(inputs, &layers, &mut Rng::new(9));
+    for net in [&mut a, &mut b] {
+        net.configure_training(Loss::BinaryCrossEntropy, Optimizer::Sgd { learning_rate: 0.5 })
+            .unwrap();
+    }
+    // One batch of all rows: contiguous for `a`, reversed (so gathered) for `b`. The mean
+    // loss gradient is a sum over rows, so only rounding may differ.
+    let forward: Vec<u32> = all_rows(samples);
+    let reversed: Vec<u32> = forward.iter().rev().copied().collect();
+    let out_a = a.train_batches(&x, &y, samples, &forward, samples).unwrap();
+    let out_b = b.train_batches(&x, &y, samples, &reversed, samples).unwrap();
+    assert!((out_a.loss_sum - out_b.loss_sum).abs() < 1e-6);
+    for (pa, pb) in parameters(&a).iter().zip(parameters(&b).iter()) {
+        for (va, vb) in pa.iter().zip(pb) {
+            assert!((va - vb).abs() < 1e-6, "{va} vs {vb}");
+        }
+    }
+}
+
+#[test]
+fn batches_are_cut_from_the_index_order_and_the_last_may_be_smaller() {
+    let mut rng = Rng::new(3);
+    let (samples, inputs) = (7, 2);
+    let x = rng.uniform_vec(samples * inputs, -1.0, 1.0);
+    let y = rng.uniform_vec(samples, -1.0, 1.0);
+    let mut net = model(inputs, &[(1, Activation::Linear)], &mut rng);
+    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 0.1 })
+        .unwrap();
+    let outcome = net
+        .train_batches(&x, &y, samples, &[6, 0, 3, 1, 2, 5, 4], 3)
+        .unwrap();
+    assert_eq!(outcome.batches, 3);
+    assert!(outcome.correct <= samples);
+    assert!(outcome.loss_sum > 0.0 && outcome.last_loss > 0.0);
+}
+
+#[test]
+fn training_reduces_the_loss_with_each_optimizer() {
+    let mut rng = Rng::new(8);
+    let (samples, inputs) = (64, 2);
+    let x = rng.uniform_vec(samples * inputs, -1.0, 1.0);
+    // XOR-like labels: not linearly separable, so the hidden layer has to learn.
+    let y: Vec<f32> = x
+        .chunks(2)
+        .map(|p| f32::from(u8::from(p[0] * p[1] > 0.0)))
+        .collect();
+    let optimizers = [
+        Optimizer::Sgd { learning_rate: 0.5 },
+        Optimizer::Momentum {
+            learning_rate: 0.1,
+            momentum: 0.9,
+        },
+        Optimizer::Adam {
+            learning_rate: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+        },
+    ];
+    for optimizer in optimizers {
+        let mut net = model(
+            inputs,
+            &[(16, Activation::Tanh), (1, Activation::Sigmoid)],
+            &mut Rng::new(1),
+        );
+        net.configure_training(Loss::BinaryCrossEntropy, optimizer)
+            .unwrap();
+        let first = net
+            .train_batches(&x, &y, samples, &all_rows(samples), 16)
+            .unwrap();
+        let mut last = first;
+        for _ in 0..300 {
+            last = net
+                .train_batches(&x, &y, samples, &all_rows(samples), 16)
+                .unwrap();
+        }
+        assert!(
+            last.loss_sum < 0.5 * first.loss_sum,
+            "{optimizer:?}: {} -> {}",
+            first.loss_sum,
+            last.loss_sum
+        );
+    }
+}
+
+#[test]
+fn divergence_stops_and_restores_the_parameters_of_the_call_start() {
+    let (samples, inputs) = (4, 1);
+    let x = vec![1.0, 2.0, 3.0, 4.0];
+    let y = vec![1.0, 2.0, 3.0, 4.0];
+    let mut net = Model::new(inputs).unwrap();
+    net.add_layer(1, Activation::Linear).unwrap();
+    net.set_parameter(0, &[1.0]).unwrap();
+    // A learning rate this large makes every step overshoot by more than it corrects.
+    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1e19 })
+        .unwrap();
+    net.set_parameter(0, &[2.0]).unwrap();
+    let outcome = net
+        .train_batches(&x, &y, samples, &[0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 2)
+        .unwrap();
+    assert!(outcome.diverged);
+    assert!(outcome.batches < 5);
+    assert_eq!(parameters(&net), vec![vec![2.0], vec![0.0]]);
+}
+
+#[test]
+fn updates_that_overflow_the_weights_are_rolled_back_even_when_every_loss_was_finite() {
+    let mut net = Model::new(1).unwrap();
+    net.add_layer(1, Activation::Linear).unwrap();
+    net.set_parameter(0, &[1.0]).unwrap();
+    // One step: the loss (in f64) is finite, the update overflows f32.
+    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1e38 })
+        .unwrap();
+    let outcome = net.train_batches(&[1.0], &[1e3], 1, &[0], 1).unwrap();
+    assert!(outcome.last_loss.is_finite());
+    assert!(outcome.diverged);
+    assert_eq!(parameters(&net), vec![vec![1.0], vec![0.0]]);
+}
+
+#[test]
+fn bad_arguments_are_errors_naming_them() {
+    let mut net = Model::new(2).unwrap();
+    assert_eq!(Model::new(0).err().unwrap().argument, "inputs");
+    assert_eq!(net.add_layer(0, Activation::Relu).unwrap_err().argument, "units");
+    net.add_layer(3, Activation::Relu).unwrap();
+    net.add_layer(1, Activation::Linear).unwrap();
+    assert_eq!(
+        net.configure_training(Loss::BinaryCrossEntropy, Optimizer::Sgd { learning_rate: 0.1 })
+            .unwrap_err()
+            .to_string(),
+        "loss: binaryCrossEntropy needs a sigmoid output layer, got Linear"
+    );
+    let x = [0.0; 4];
+    let y = [0.0; 2];
+    assert_eq!(
+        net.train_batches(&x, &y, 2, &[0, 1], 1).unwrap_err().argument,
+        "training"
+    );
+    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 0.1 })
+        .unwrap();
+    assert_eq!(
+        net.train_batches(&x, &y, 2, &[0, 2], 1).unwrap_err().to_string(),
+        "indices: expected sample indices below 2, got 2"
+    );
+    assert_eq!(
+        net.train_batches(&x[..3], &y, 2, &[0], 1)
+            .unwrap_err()
+            .to_string(),
+        "x: expected length 4 (rows*inputs), got 3"
+    );
+    assert_eq!(
+        net.train_batches(&x, &y, 2, &[0], 0).unwrap_err().argument,
+        "batchSize"
+    );
+    assert_eq!(net.set_parameter(4, &[]).unwrap_err().argument, "index");
+    assert_eq!(
+        net.set_parameter(1, &[0.0; 2]).unwrap_err().to_string(),
+        "values: expected length 3 (units), got 2"
+    );
+    let mut out = [0.0; 1];
+    assert_eq!(net.predict(&x, 2, &mut out).unwrap_err().argument, "out");
+}
+
+#[test]
+fn count_correct_thresholds_one_output_and_takes_argmax_of_several() {
+    assert_eq!(count_correct(1, &[0.2, 0.7, 0.5, 0.4], &[0.0, 1.0, 0.0, 1.0]), 2);
+    assert_eq!(
+        count_correct(
+            3,
+            &[0.1, 0.7, 0.2, 0.5, 0.3, 0.2],
+            &[0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        ),
+        1
+    );
+}
