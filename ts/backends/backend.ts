@@ -3,6 +3,10 @@
  * {@link Backend} and never know which one they hold.
  */
 
+import type { LayerShape } from '../layers/index.js';
+import type { LossName } from '../losses/index.js';
+import type { OptimizerSettings } from '../optimizers/index.js';
+
 /** Where the maths runs: the Rust addon, the Rust WebAssembly module, or plain TypeScript. */
 export type BackendName = 'native' | 'wasm' | 'ts';
 
@@ -73,6 +77,62 @@ export interface Kernels<T> {
 /** The name of every kernel, for code that walks them all (validation, tests). */
 export type KernelName = keyof Kernels<unknown>;
 
+/** What a run of training batches did. */
+export interface TrainOutcome {
+  /** Sum over the completed batches of (batch mean loss x batch rows). */
+  lossSum: number;
+  /** Batches whose update was applied. */
+  batches: number;
+  /** Samples of those batches classified correctly, from the same forward passes. */
+  correct: number;
+  /** The loss of the last batch evaluated. */
+  lastLoss: number;
+  /**
+   * A batch's loss was not finite (training stopped there) or the updates left a parameter
+   * that is not finite; either way the parameters were restored to their values when the call
+   * began, so every call starts from finite parameters.
+   */
+  diverged: boolean;
+}
+
+/** A mean loss, the number of samples classified correctly, and the predictions. */
+export interface Evaluation {
+  loss: number;
+  correct: number;
+  predictions: Float32Array;
+}
+
+/** A training set placed where a backend's model reads it (copied into wasm memory; in place elsewhere). */
+export interface TrainingData {
+  readonly samples: number;
+  dispose(): void;
+}
+
+/**
+ * A network as a backend holds it: parameters, optimizer state and scratch space live on the
+ * backend's side between calls, and a whole run of batches is one call. Arguments are
+ * validated by the Network and Trainer before they get here.
+ */
+export interface BackendModel {
+  /** A copy of parameter buffer `index`: layer `index / 2`'s weights (even) or bias (odd). */
+  parameter(index: number): Float32Array;
+  setParameter(index: number, values: Float32Array): void;
+  /** Sets the loss and optimizer and resets the optimizer's state. */
+  configureTraining(loss: LossName, optimizer: OptimizerSettings): void;
+  /** Outputs `[rows][outputs]` for inputs `x` `[rows][inputs]`. */
+  predict(x: Float32Array, rows: number): Float32Array;
+  evaluate(loss: LossName, x: Float32Array, y: Float32Array, rows: number): Evaluation;
+  /** Makes a data set readable by {@link BackendModel.trainBatches}; dispose it after the fit. */
+  bindData(x: Float32Array, y: Float32Array, samples: number): TrainingData;
+  /**
+   * Trains on the batches cut from `indices` (sample rows in visiting order, `batchSize` per
+   * batch, the last possibly smaller): one forward, backward and update per batch.
+   */
+  trainBatches(data: TrainingData, indices: Uint32Array, batchSize: number): TrainOutcome;
+  /** Frees the model's memory. */
+  dispose(): void;
+}
+
 /** A loaded backend: validated kernels over {@link Tensor}s, and training models. */
 export interface Backend extends Kernels<Tensor> {
   readonly name: BackendName;
@@ -81,4 +141,6 @@ export interface Backend extends Kernels<Tensor> {
    * place (no copy) on the native and ts backends and copied into module memory on wasm.
    */
   tensor(source: number | ArrayLike<number>): Tensor;
+  /** A model of zero-initialized dense layers taking `inputs` features. */
+  createModel(inputs: number, layers: readonly LayerShape[]): BackendModel;
 }

@@ -8,6 +8,7 @@ import type { Backend, Kernels } from '../backend.js';
 import { bindKernels } from '../bind.js';
 import { HostTensor, isHostTensor } from '../host-tensor.js';
 import { kernelChecks } from '../kernel-checks.js';
+import { NativeModel } from './model.js';
 
 /** Loads the addon (`generated/` is written by `npm run build:native`); rejects with the loader's reasons. */
 export async function loadNativeBackend(): Promise<Backend> {
@@ -18,5 +19,6 @@ export async function loadNativeBackend(): Promise<Backend> {
     name: 'native',
     tensor: (source) => HostTensor.from(source),
     ...bindKernels(raw, kernelChecks(isHostTensor), isHostTensor, (tensor) => tensor.data),
+    createModel: (inputs, layers) => new NativeModel(binding.Model, inputs, layers),
   };
 }

@@ -8,6 +8,7 @@ import * as activations from './activations.js';
 import * as bias from './bias.js';
 import { gemm } from './gemm.js';
 import * as losses from './losses.js';
+import { TsModel } from './model.js';
 import * as optimizers from './optimizers.js';
 
 /** The plain-loop kernels over `Float32Array`s, unchecked. */
@@ -26,5 +27,6 @@ export function createTsBackend(): Backend {
     name: 'ts',
     tensor: (source) => HostTensor.from(source),
     ...bindKernels(tsKernels, kernelChecks(isHostTensor), isHostTensor, (tensor) => tensor.data),
+    createModel: (inputs, layers) => new TsModel(inputs, layers),
   };
 }

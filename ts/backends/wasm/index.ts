@@ -8,6 +8,7 @@ import type { Backend, Kernels, Tensor } from '../backend.js';
 import { bindKernels } from '../bind.js';
 import { kernelChecks } from '../kernel-checks.js';
 import init, * as bindings from './generated/ferronet_wasm.js';
+import { WasmModel } from './model.js';
 
 /** Where to find the `.wasm` file: a URL or path string, a `Response`, raw bytes or a compiled module. */
 export type WasmSource = string | URL | Response | BufferSource | WebAssembly.Module;
@@ -81,5 +82,6 @@ export async function loadWasmBackend(source?: WasmSource): Promise<Backend> {
       return tensor;
     },
     ...bindKernels(raw, kernelChecks(isWasmTensor), isWasmTensor, (tensor) => tensor.handle),
+    createModel: (inputs, layers) => new WasmModel(bindings, memory, inputs, layers),
   };
 }

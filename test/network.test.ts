@@ -1,0 +1,159 @@
+/** The public Network and Trainer API on every backend: shapes, defaults, errors, lifecycle. */
+
+import { describe, expect, it } from 'vitest';
+import { BACKEND_NAMES } from '../ts/backends/backend.js';
+import { availableBackends, Network, planarDataset, Trainer, TrainingDivergedError, type NetworkOptions } from '../ts/index.js';
+
+const { x, y } = planarDataset();
+
+it('finds all three backends on this machine', async () => {
+  const statuses = await availableBackends();
+  expect(statuses).toEqual(BACKEND_NAMES.map((name) => ({ name, available: true })));
+  const net = await Network.create({ inputSize: 2, layers: [{ units: 1 }] });
+  expect(net.backend).toBe('native');
+});
+
+describe.each(BACKEND_NAMES)('%s backend', (backend) => {
+  const create = (options: Partial<NetworkOptions> = {}): Promise<Network> =>
+    Network.create({ inputSize: 2, layers: [{ units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], backend, ...options });
+
+  it('describes itself and predicts [samples][outputs]', async () => {
+    const net = await create();
+    expect(net.backend).toBe(backend);
+    expect(String(net)).toBe(`Network(2 -> 4 tanh -> 1 sigmoid, ${backend})`);
+    expect(net.layers).toEqual([
+      { inputs: 2, units: 4, activation: 'tanh', alpha: 0 },
+      { inputs: 4, units: 1, activation: 'sigmoid', alpha: 0 },
+    ]);
+    const p = net.predict(x);
+    expect(p).toBeInstanceOf(Float32Array);
+    expect(p.length).toBe(400);
+    expect(p.every((v) => v > 0 && v < 1)).toBe(true);
+  });
+
+  it('rejects bad network options with errors naming them', async () => {
+    await expect(create({ inputSize: 0 })).rejects.toThrow(new RangeError('inputSize: expected a positive integer, got 0'));
+    await expect(create({ layers: [] })).rejects.toThrow(RangeError);
+    await expect(create({ layers: [{ units: 2.5 }] })).rejects.toThrow('layers[0].units: expected a positive integer, got 2.5');
+    await expect(create({ layers: [{ units: 2, activation: 'gelu' as never }] })).rejects.toThrow(
+      "layers[0].activation: expected one of 'linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid', 'softmax', got \"gelu\"",
+    );
+    await expect(create({ layers: [{ units: 2, activation: 'relu', alpha: 0.1 }] })).rejects.toThrow(/^layers\[0\]\.alpha: expected no alpha/);
+    await expect(create({ backend: 'gpu' as never })).rejects.toThrow(/^backend: expected one of 'auto', 'native', 'wasm', 'ts'/);
+    await expect(create({ seed: 1.5 })).rejects.toThrow('seed: expected an integer, got 1.5');
+  });
+
+  it('round-trips weights and refuses bad ones without changing anything', async () => {
+    const net = await create();
+    const weights = net.getWeights();
+    expect(weights.map((l) => [l.weights.length, l.bias.length])).toEqual([
+      [8, 4],
+      [4, 1],
+    ]);
+    const changed = weights.map((l) => ({ weights: l.weights.map((v) => v + 1), bias: l.bias.map((v) => v - 1) }));
+    net.setWeights(changed);
+    expect(net.getWeights()).toEqual(changed);
+    const bad = [changed[0], { weights: new Float32Array(3), bias: new Float32Array(1) }] as typeof changed;
+    expect(() => net.setWeights(bad)).toThrow('weights[1].weights: expected a Float32Array of length 4 ([1][4] = [units][inputs]), got a Float32Array of length 3');
+    expect(() => net.setWeights([weights[0], { weights: Float32Array.of(1, 2, NaN, 4), bias: new Float32Array(1) }] as typeof weights)).toThrow(
+      'weights[1].weights: expected finite values, got NaN at weights[1].weights[0][2]',
+    );
+    expect(net.getWeights()).toEqual(changed);
+  });
+
+  it('checks data shapes at the boundary', async () => {
+    const net = await create();
+    expect(() => net.predict(new Float32Array(5))).toThrow(/^x: expected a Float32Array \[samples\]\[2\] \(row-major\), a length that is a multiple of 2, got a Float32Array of length 5$/);
+    expect(() => net.predict(new Float64Array(4) as never)).toThrow(TypeError);
+    expect(() => net.predict(Float32Array.of(1, Infinity))).toThrow('x: expected finite values, got Infinity at x[0][1]');
+    expect(() => net.evaluate(x, new Float32Array(3))).toThrow(/^y: expected a Float32Array \[400\]\[1\]/);
+    expect(() => net.evaluate(x, y.map((v) => v * 2))).toThrow(/^y: expected targets in \[0, 1\] for binaryCrossEntropy, got 2 at y\[200\]\[0\]$/);
+  });
+
+  it('trains, reports history and stops when onEpochEnd says so', async () => {
+    const net = await create({ seed: 1 });
+    const trainer = new Trainer(net, { optimizer: { name: 'adam', learningRate: 0.05 }, batchSize: 50 });
+    expect(trainer.loss).toBe('binaryCrossEntropy');
+    const seen: number[] = [];
+    const history = await trainer.fit(x, y, {
+      epochs: 30,
+      validationData: { x, y },
+      onEpochEnd: (epoch, logs) => {
+        seen.push(epoch);
+        expect(logs.samplesPerSec).toBeGreaterThan(0);
+        return epoch < 19;
+      },
+    });
+    expect(seen).toHaveLength(20);
+    expect(history.epochs).toBe(20);
+    expect(history.loss).toHaveLength(20);
+    expect(history.valLoss).toHaveLength(20);
+    expect(history.loss[19]).toBeLessThan(history.loss[0] as number);
+    expect(history.accuracy[19]).toBeGreaterThan(0.6);
+    const evaluation = net.evaluate(x, y);
+    expect(evaluation.loss).toBeCloseTo(history.valLoss[19] as number, 5);
+  });
+
+  it('accepts class indices for categorical cross-entropy', async () => {
+    const net = await create({ layers: [{ units: 8, activation: 'relu' }, { units: 2, activation: 'softmax' }] });
+    const labels = Uint8Array.from(y);
+    const history = await new Trainer(net, { optimizer: 'adam', batchSize: 40 }).fit(x, labels, { epochs: 3 });
+    expect(history.loss).toHaveLength(3);
+    const oneHot = Float32Array.from(Array.from(labels, (c) => (c === 0 ? [1, 0] : [0, 1])).flat());
+    expect(net.evaluate(x, labels)).toEqual(net.evaluate(x, oneHot));
+    expect(() => net.evaluate(x, Uint8Array.from(y, (v) => v + 1))).toThrow('y: expected class indices in [0, 1], got 2 at y[200]');
+  });
+
+  it('refuses bad trainer and fit options', async () => {
+    const net = await create();
+    expect(() => new Trainer(net, { loss: 'categoricalCrossEntropy' })).toThrow("loss: 'categoricalCrossEntropy' needs a 'softmax' output layer, got 'sigmoid'");
+    expect(() => new Trainer(net, { batchSize: 0 })).toThrow('batchSize: expected a positive integer, got 0');
+    expect(() => new Trainer(net, { optimizer: 'rmsprop' as never })).toThrow(/^optimizer.name: expected one of 'sgd', 'momentum', 'adam'/);
+    expect(() => new Trainer(net, { optimizer: { name: 'sgd', learningRate: -1 } })).toThrow('optimizer.learningRate: expected a positive finite number, got -1');
+    expect(() => new Trainer(net, { optimizer: { name: 'sgd', momentum: 0.9 } as never })).toThrow('optimizer.momentum: expected one of name, learningRate, got "momentum"');
+    const trainer = new Trainer(net, { batchSize: 500 });
+    const before = net.getWeights();
+    await expect(trainer.fit(x, y)).rejects.toThrow('batchSize: expected at most the number of samples (400), got 500');
+    await expect(new Trainer(net).fit(x, y, { epochs: 0 })).rejects.toThrow('epochs: expected a positive integer, got 0');
+    expect(net.getWeights()).toEqual(before);
+  });
+
+  it('refuses a second fit while one runs, and calls after dispose', async () => {
+    const net = await create();
+    const trainer = new Trainer(net, { batchSize: 10 });
+    const running = trainer.fit(x, y, { epochs: 50 });
+    await expect(trainer.fit(x, y)).rejects.toThrow('fit: this network is already training');
+    expect(() => net.dispose()).toThrow(/training/);
+    await running;
+    net.dispose();
+    expect(net.disposed).toBe(true);
+    expect(() => net.predict(x)).toThrow('predict: the network was disposed');
+    await expect(trainer.fit(x, y)).rejects.toThrow('fit: the network was disposed');
+    net.dispose();
+  });
+
+  it('stops on divergence with a clear error and finite weights', async () => {
+    const net = await create({ layers: [{ units: 4, activation: 'relu' }, { units: 1, activation: 'linear' }] });
+    const targets = y.map((v) => v * 1e30);
+    const trainer = new Trainer(net, { loss: 'meanSquaredError', optimizer: { name: 'sgd', learningRate: 1e10 }, batchSize: 40 });
+    const error = await trainer.fit(x, targets, { epochs: 5 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingDivergedError);
+    expect((error as Error).message).toMatch(
+      /^fit: training diverged in epoch 1: (the loss became (NaN|Infinity) at batch \d+|the weights overflowed by batch \d+); training stopped and the weights were restored to their values before batch \d+ of that epoch$/,
+    );
+    expect(net.getWeights().every((l) => [...l.weights, ...l.bias].every(Number.isFinite))).toBe(true);
+  });
+
+  it('stops when the abort signal fires', async () => {
+    const net = await create();
+    const controller = new AbortController();
+    const history = await new Trainer(net, { batchSize: 10 }).fit(x, y, {
+      epochs: 1000,
+      signal: controller.signal,
+      onEpochEnd: (epoch) => {
+        if (epoch === 2) controller.abort();
+      },
+    });
+    expect(history.epochs).toBe(3);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * The wasm backend's training model: the Rust `Model` in the module's memory. Training data is
+ * copied into module memory once per fit; inference inputs once per call.
+ */
+
+import type { BackendModel, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
+import type { LayerShape } from '../../layers/index.js';
+import type { LossName } from '../../losses/index.js';
+import type { OptimizerSettings } from '../../optimizers/index.js';
+import type * as bindings from './generated/ferronet_wasm.js';
+
+type Bindings = typeof bindings;
+
+interface ModuleData extends TrainingData {
+  x: bindings.Tensor;
+  y: bindings.Tensor;
+}
+
+export class WasmModel implements BackendModel {
+  readonly #model: bindings.Model;
+  readonly #outputs: number;
+
+  constructor(
+    private readonly wasm: Bindings,
+    private readonly memory: WebAssembly.Memory,
+    inputs: number,
+    layers: readonly LayerShape[],
+  ) {
+    this.#model = new wasm.Model(inputs);
+    for (const layer of layers) this.#model.addLayer(layer.units, layer.activation, layer.alpha);
+    this.#outputs = (layers.at(-1) as LayerShape).units;
+  }
+
+  /** Copies `values` into a new module tensor; the caller frees it. */
+  #copyIn(values: Float32Array): bindings.Tensor {
+    const tensor = new this.wasm.Tensor(values.length);
+    new Float32Array(this.memory.buffer, tensor.pointer, values.length).set(values);
+    return tensor;
+  }
+
+  parameter(index: number): Float32Array {
+    return this.#model.parameter(index);
+  }
+
+  setParameter(index: number, values: Float32Array): void {
+    this.#model.setParameter(index, values);
+  }
+
+  configureTraining(loss: LossName, o: OptimizerSettings): void {
+    this.#model.configureTraining(loss, o.name, o.learningRate, o.momentum, o.beta1, o.beta2, o.epsilon);
+  }
+
+  predict(x: Float32Array, rows: number): Float32Array {
+    return this.#withOutput(rows, (out) => {
+      this.#withInput(x, (input) => {
+        this.#model.predict(input, rows, out);
+      });
+    }).predictions;
+  }
+
+  evaluate(loss: LossName, x: Float32Array, y: Float32Array, rows: number): Evaluation {
+    let result: ArrayLike<number> = [0, 0];
+    const { predictions } = this.#withOutput(rows, (out) => {
+      this.#withInput(x, (input) => {
+        this.#withInput(y, (targets) => {
+          result = this.#model.evaluate(loss, input, targets, rows, out);
+        });
+      });
+    });
+    return { loss: result[0] as number, correct: result[1] as number, predictions };
+  }
+
+  bindData(x: Float32Array, y: Float32Array, samples: number): ModuleData {
+    const data = { x: this.#copyIn(x), y: this.#copyIn(y), samples };
+    return {
+      ...data,
+      dispose: () => {
+        data.x.free();
+        data.y.free();
+      },
+    };
+  }
+
+  trainBatches(data: TrainingData, indices: Uint32Array, batchSize: number): TrainOutcome {
+    const { x, y, samples } = data as ModuleData;
+    const [lossSum, batches, correct, lastLoss, diverged] = this.#model.trainBatches(x, y, samples, indices, batchSize);
+    return {
+      lossSum: lossSum as number,
+      batches: batches as number,
+      correct: correct as number,
+      lastLoss: lastLoss as number,
+      diverged: diverged === 1,
+    };
+  }
+
+  dispose(): void {
+    this.#model.free();
+  }
+
+  #withInput(values: Float32Array, use: (tensor: bindings.Tensor) => void): void {
+    const tensor = this.#copyIn(values);
+    try {
+      use(tensor);
+    } finally {
+      tensor.free();
+    }
+  }
+
+  /** Runs `use` with a module tensor for `[rows][outputs]` results and copies them out. */
+  #withOutput(rows: number, use: (tensor: bindings.Tensor) => void): { predictions: Float32Array } {
+    const tensor = new this.wasm.Tensor(rows * this.#outputs);
+    try {
+      use(tensor);
+      // Read through a fresh view: the call may have grown the memory.
+      return { predictions: new Float32Array(this.memory.buffer, tensor.pointer, tensor.length).slice() };
+    } finally {
+      tensor.free();
+    }
+  }
+}

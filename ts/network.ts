@@ -1,0 +1,194 @@
+/** The Network: layers and weights on a backend, forward passes and evaluation. */
+
+import type { Backend, BackendModel, BackendName } from './backends/backend.js';
+import { loadBackend } from './backends/index.js';
+import { checkInputs, prepareTargets } from './data.js';
+import {
+  INITIALIZERS,
+  initialParameters,
+  resolveLayers,
+  type InitializerName,
+  type LayerConfig,
+  type LayerShape,
+} from './layers/index.js';
+import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losses/index.js';
+import { Random } from './random.js';
+import { checkAllFinite, checkFloat32Array, checkOneOf, checkPositiveInteger, fail } from './validation.js';
+
+/** How to build a {@link Network}. */
+export interface NetworkOptions {
+  /** Features per sample. */
+  inputSize: number;
+  /** Dense layers, first to last; the last one's units are the outputs. */
+  layers: LayerConfig[];
+  /** Initial weights are a function of this seed alone, on every backend. Default 0. */
+  seed?: number;
+  /** `'auto'` (default) takes native in Node when the addon loads, else wasm, else ts. */
+  backend?: BackendName | 'auto';
+  /** Weight initialization; `'auto'` (default) is He for relu/leakyRelu and Glorot otherwise. */
+  init?: InitializerName;
+}
+
+/** One layer's parameters: `weights` is `[units][inputs]` row-major, `bias` is `[units]`. */
+export interface LayerWeights {
+  weights: Float32Array;
+  bias: Float32Array;
+}
+
+/** Loss and accuracy of a network on a data set. */
+export interface EvaluationResult {
+  /** Mean loss over the samples. */
+  loss: number;
+  /**
+   * Fraction of samples classified correctly, in [0, 1]: with one output, prediction and target
+   * on the same side of 0.5; with several, the same argmax.
+   */
+  accuracy: number;
+}
+
+/** What the Trainer needs from a Network and users do not. */
+export interface NetworkInternals {
+  readonly model: BackendModel;
+  /** The loss the model was last configured to train with (and evaluates with by default). */
+  trainingLoss: LossName | null;
+  /** The object (a Trainer) whose settings the model's optimizer state belongs to. */
+  trainingOwner: object | null;
+  /** True while a fit runs: a second concurrent fit is refused. */
+  fitting: boolean;
+}
+
+const internals = new WeakMap<Network, NetworkInternals>();
+
+/** The package-internal side of a network; throws if it was disposed. */
+export function internalsOf(network: Network, call: string): NetworkInternals {
+  const found = internals.get(network);
+  if (!found) throw new Error(`${call}: the network was disposed`);
+  return found;
+}
+
+/**
+ * A feed-forward network of dense layers, living on one backend.
+ *
+ * ```ts
+ * const net = await Network.create({
+ *   inputSize: 2,
+ *   layers: [{ units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }],
+ *   seed: 2,
+ * });
+ * const probabilities = net.predict(x); // Float32Array [samples][1]
+ * ```
+ */
+export class Network {
+  /** Which backend runs this network's maths. */
+  readonly backend: BackendName;
+  /** Features per sample. */
+  readonly inputSize: number;
+  /** Outputs per sample (the last layer's units). */
+  readonly outputSize: number;
+  /** The layers with every default filled in. */
+  readonly layers: readonly Readonly<LayerShape>[];
+  /** The seed the initial weights came from. */
+  readonly seed: number;
+
+  private constructor(backend: Backend, layers: LayerShape[], seed: number) {
+    this.backend = backend.name;
+    this.layers = Object.freeze(layers.map((layer) => Object.freeze({ ...layer })));
+    this.inputSize = (layers[0] as LayerShape).inputs;
+    this.outputSize = (layers.at(-1) as LayerShape).units;
+    this.seed = seed;
+    internals.set(this, { model: backend.createModel(this.inputSize, layers), trainingLoss: null, trainingOwner: null, fitting: false });
+  }
+
+  /** Builds a network with seeded initial weights on the chosen backend. */
+  static async create(options: NetworkOptions): Promise<Network> {
+    if (typeof options !== 'object' || (options as unknown) === null) {
+      fail('type', 'options', '{ inputSize, layers, seed?, backend?, init? }', options);
+    }
+    const { inputSize, layers, seed = 0, backend = 'auto', init = 'auto' } = options;
+    checkPositiveInteger('inputSize', inputSize);
+    if (!Number.isSafeInteger(seed)) fail(typeof seed === 'number' ? 'range' : 'type', 'seed', 'an integer', seed);
+    checkOneOf('init', init, INITIALIZERS);
+    const shapes = resolveLayers(inputSize, layers);
+    const network = new Network(await loadBackend(backend), shapes, seed);
+    const parameters = initialParameters(shapes, init, new Random(seed));
+    const { model } = internalsOf(network, 'create');
+    parameters.forEach((values, index) => {
+      model.setParameter(index, values);
+    });
+    return network;
+  }
+
+  /** A copy of every layer's weights and bias. */
+  getWeights(): LayerWeights[] {
+    const { model } = internalsOf(this, 'getWeights');
+    return this.layers.map((_, l) => ({ weights: model.parameter(2 * l), bias: model.parameter(2 * l + 1) }));
+  }
+
+  /** Replaces every layer's weights and bias; nothing changes unless all of them are valid. */
+  setWeights(weights: readonly LayerWeights[]): void {
+    const { model } = internalsOf(this, 'setWeights');
+    if (!Array.isArray(weights)) fail('type', 'weights', `an array of ${this.layers.length} { weights, bias }`, weights);
+    if (weights.length !== this.layers.length) {
+      fail('range', 'weights', `an array of ${this.layers.length} { weights, bias } (one per layer)`, weights);
+    }
+    this.layers.forEach((layer, l) => {
+      const entry: unknown = weights[l];
+      if (typeof entry !== 'object' || entry === null) fail('type', `weights[${l}]`, '{ weights, bias }', entry);
+      const { weights: w, bias: b } = entry as Partial<LayerWeights>;
+      const shape = `[${layer.units}][${layer.inputs}] = [units][inputs]`;
+      checkFloat32Array(`weights[${l}].weights`, w, layer.units * layer.inputs, shape);
+      checkFloat32Array(`weights[${l}].bias`, b, layer.units, `[${layer.units}] = [units]`);
+      checkAllFinite(`weights[${l}].weights`, w, layer.inputs);
+      checkAllFinite(`weights[${l}].bias`, b);
+    });
+    (weights as readonly LayerWeights[]).forEach(({ weights: w, bias: b }, l) => {
+      model.setParameter(2 * l, w);
+      model.setParameter(2 * l + 1, b);
+    });
+  }
+
+  /** Outputs for inputs `x` (row-major `[samples][inputSize]`), as `[samples][outputSize]`. */
+  predict(x: Float32Array): Float32Array {
+    const { model } = internalsOf(this, 'predict');
+    const rows = checkInputs('x', x, this.inputSize);
+    return model.predict(x, rows);
+  }
+
+  /**
+   * Mean loss and accuracy on `(x, y)`. The loss is the one the network last trained with, else
+   * the one its output layer suggests (sigmoid: binary cross-entropy, softmax: categorical
+   * cross-entropy, otherwise mean squared error), unless `options.loss` names another.
+   */
+  evaluate(x: Float32Array, y: Float32Array | Int32Array | Uint8Array, options: { loss?: LossName } = {}): EvaluationResult {
+    const internal = internalsOf(this, 'evaluate');
+    const outputActivation = (this.layers.at(-1) as LayerShape).activation;
+    const loss = options.loss ?? internal.trainingLoss ?? defaultLoss(outputActivation);
+    checkOneOf('loss', loss, LOSSES);
+    checkLossFitsOutput(loss, outputActivation);
+    const rows = checkInputs('x', x, this.inputSize);
+    const targets = prepareTargets('y', y, rows, this.outputSize, loss);
+    const { loss: value, correct } = internal.model.evaluate(loss, x, targets, rows);
+    return { loss: value, accuracy: correct / rows };
+  }
+
+  /** Whether {@link Network.dispose} has run. */
+  get disposed(): boolean {
+    return !internals.has(this);
+  }
+
+  /** Frees the network's memory on its backend. Later calls throw; disposing twice is harmless. */
+  dispose(): void {
+    const internal = internals.get(this);
+    if (!internal) return;
+    if (internal.fitting) throw new Error('dispose: the network is training; wait for fit() to finish');
+    internal.model.dispose();
+    internals.delete(this);
+  }
+
+  /** A short description, e.g. `Network(2 -> 4 tanh -> 1 sigmoid, native)`. */
+  toString(): string {
+    const layers = this.layers.map((layer) => `${layer.units} ${layer.activation}`).join(' -> ');
+    return `Network(${this.inputSize} -> ${layers}, ${this.backend})`;
+  }
+}
+
