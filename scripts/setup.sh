@@ -61,3 +61,6 @@ fi
 
 bash scripts/build.sh
 
+
+say "demo: the planar flower (npm run demo)"
+node examples/planar.mjs

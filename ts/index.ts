@@ -20,9 +20,10 @@ export {
   type FitProgress,
   type EpochLogs,
   type History,
+  type LabeledData,
 } from './trainer.js';
 export { availableBackends, loadBackend, type BackendStatus } from './backends/index.js';
-export type { Backend, BackendName, Kernels, KernelName, Tensor } from './backends/backend.js';
+export type { Backend, BackendModel, BackendName, Evaluation, Kernels, KernelName, Tensor, TrainingData, TrainOutcome } from './backends/backend.js';
 export { ACTIVATIONS, INITIALIZERS, type ActivationName, type InitializerName, type LayerConfig, type LayerShape } from './layers/index.js';
 export { LOSSES, type LossName } from './losses/index.js';
 export {
@@ -34,5 +35,5 @@ export {
   type AdamConfig,
   type OptimizerSettings,
 } from './optimizers/index.js';
-export { Random } from './random.js';
-export { planarDataset } from './datasets/planar.js';
+export { Random, type NumberArray } from './random.js';
+export { planarDataset, type Dataset } from './datasets/planar.js';

@@ -31,7 +31,9 @@ export interface NetworkOptions {
 
 /** One layer's parameters: `weights` is `[units][inputs]` row-major, `bias` is `[units]`. */
 export interface LayerWeights {
+  /** `[units][inputs]`, row-major. */
   weights: Float32Array;
+  /** `[units]`. */
   bias: Float32Array;
 }
 

@@ -1,3 +1,6 @@
+/** An array of numbers that {@link Random.shuffle} can permute in place. */
+export type NumberArray = number[] | Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
+
 /**
  * ferronet's seeded random generator: xoshiro128** (Blackman & Vigna), seeded through
  * splitmix32. It drives weight initialization and shuffling in TypeScript for every backend,
@@ -68,7 +71,7 @@ export class Random {
   }
 
   /** Shuffles `values` in place (Fisher-Yates) and returns it. */
-  shuffle<T extends { length: number; [index: number]: number }>(values: T): T {
+  shuffle<T extends NumberArray>(values: T): T {
     for (let i = values.length - 1; i > 0; i--) {
       const j = this.below(i + 1);
       const swap = values[i] as number;

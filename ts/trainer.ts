@@ -22,6 +22,14 @@ export interface TrainerOptions {
   seed?: number;
 }
 
+/** Inputs and their targets. */
+export interface LabeledData {
+  /** Inputs, `[samples][inputSize]` row-major. */
+  x: Float32Array;
+  /** Targets, `[samples][outputs]`, or class indices for categorical cross-entropy. */
+  y: Float32Array | Int32Array | Uint8Array;
+}
+
 /** What one epoch did. */
 export interface EpochLogs {
   /** Mean loss over the epoch's samples, from the forward pass before each batch's update. */
@@ -30,6 +38,7 @@ export interface EpochLogs {
   accuracy: number;
   /** Loss on the validation data after the epoch, when validation data was given. */
   valLoss?: number;
+  /** Accuracy on the validation data after the epoch, when validation data was given. */
   valAccuracy?: number;
   /** Training throughput of the epoch. */
   samplesPerSec: number;
@@ -39,6 +48,7 @@ export interface EpochLogs {
 export interface FitProgress {
   /** 0-based epoch. */
   epoch: number;
+  /** Epochs in the fit. */
   epochs: number;
   /** Batches done in this epoch. */
   batch: number;
@@ -55,7 +65,7 @@ export interface FitOptions {
   /** Passes over the data. Default 1. */
   epochs?: number;
   /** Data evaluated after every epoch (`valLoss`, `valAccuracy`). */
-  validationData?: { x: Float32Array; y: Float32Array | Int32Array | Uint8Array };
+  validationData?: LabeledData;
   /**
    * Called after each epoch with its 0-based index. Returning `false` (or a promise of `false`)
    * stops training; anything else carries on.
@@ -71,11 +81,15 @@ export interface FitOptions {
 export interface History {
   /** Epochs completed. */
   epochs: number;
+  /** Each epoch's {@link EpochLogs.loss}. */
   loss: number[];
+  /** Each epoch's {@link EpochLogs.accuracy}. */
   accuracy: number[];
-  /** Empty unless validation data was given. */
+  /** Each epoch's validation loss; empty unless validation data was given. */
   valLoss: number[];
+  /** Each epoch's validation accuracy; empty unless validation data was given. */
   valAccuracy: number[];
+  /** Each epoch's training throughput. */
   samplesPerSec: number[];
 }
 
@@ -116,10 +130,15 @@ function yieldToEventLoop(): Promise<void> {
  * ```
  */
 export class Trainer {
+  /** The network this trainer updates. */
   readonly network: Network;
+  /** The loss minimized. */
   readonly loss: LossName;
+  /** The optimizer with every hyperparameter resolved. */
   readonly optimizer: Readonly<OptimizerSettings>;
+  /** Samples per update. */
   readonly batchSize: number;
+  /** Whether each epoch visits the samples in a new seeded order. */
   readonly shuffle: boolean;
   readonly #random: Random;
 
@@ -228,7 +247,7 @@ export class Trainer {
     }
   }
 
-  #prepareValidation(validationData: NonNullable<FitOptions['validationData']>): { x: Float32Array; targets: Float32Array; samples: number } {
+  #prepareValidation(validationData: LabeledData): { x: Float32Array; targets: Float32Array; samples: number } {
     if (typeof validationData !== 'object' || (validationData as unknown) === null) {
       fail('type', 'validationData', '{ x, y }', validationData);
     }

@@ -47,18 +47,29 @@ export interface Kernels<T> {
   biasAdd(rows: number, cols: number, bias: T, x: T): void;
   /** `sums[c] = sum over r of x[r][c]`. */
   columnSums(rows: number, cols: number, x: T, sums: T): void;
+  /** `y = x`. */
   linearForward(x: T, y: T): void;
+  /** `dx = dy`. */
   linearBackward(y: T, dy: T, dx: T): void;
+  /** `y = max(x, 0)`. */
   reluForward(x: T, y: T): void;
+  /** `dx = dy` where `y > 0`, else 0 (from the forward output `y`). */
   reluBackward(y: T, dy: T, dx: T): void;
+  /** `y = x` where `x > 0`, else `alpha * x`. */
   leakyReluForward(alpha: number, x: T, y: T): void;
+  /** `dx = dy` where `y > 0`, else `alpha * dy`. */
   leakyReluBackward(alpha: number, y: T, dy: T, dx: T): void;
+  /** `y = tanh(x)`. */
   tanhForward(x: T, y: T): void;
+  /** `dx = dy * (1 - y^2)`. */
   tanhBackward(y: T, dy: T, dx: T): void;
+  /** `y = 1 / (1 + e^-x)`, stable for large `|x|`. */
   sigmoidForward(x: T, y: T): void;
+  /** `dx = dy * y * (1 - y)`. */
   sigmoidBackward(y: T, dy: T, dx: T): void;
   /** Row-wise softmax of a rows x cols matrix. */
   softmaxForward(rows: number, cols: number, x: T, y: T): void;
+  /** Row-wise `dx_i = y_i * (dy_i - sum_j dy_j y_j)`. */
   softmaxBackward(rows: number, cols: number, y: T, dy: T, dx: T): void;
   /** Mean of `(p - t)^2`; writes `2 (p - t) / count`. */
   meanSquaredError(predictions: T, targets: T, gradient: T): number;
@@ -97,14 +108,19 @@ export interface TrainOutcome {
 
 /** A mean loss, the number of samples classified correctly, and the predictions. */
 export interface Evaluation {
+  /** Mean loss over the samples. */
   loss: number;
+  /** Samples classified correctly. */
   correct: number;
+  /** Outputs `[samples][outputs]`. */
   predictions: Float32Array;
 }
 
 /** A training set placed where a backend's model reads it (copied into wasm memory; in place elsewhere). */
 export interface TrainingData {
+  /** Rows in the data set. */
   readonly samples: number;
+  /** Frees the copy, where the backend made one. */
   dispose(): void;
 }
 
@@ -116,11 +132,13 @@ export interface TrainingData {
 export interface BackendModel {
   /** A copy of parameter buffer `index`: layer `index / 2`'s weights (even) or bias (odd). */
   parameter(index: number): Float32Array;
+  /** Overwrites parameter buffer `index` (see {@link BackendModel.parameter}). */
   setParameter(index: number, values: Float32Array): void;
   /** Sets the loss and optimizer and resets the optimizer's state. */
   configureTraining(loss: LossName, optimizer: OptimizerSettings): void;
   /** Outputs `[rows][outputs]` for inputs `x` `[rows][inputs]`. */
   predict(x: Float32Array, rows: number): Float32Array;
+  /** Mean loss and correct count on `(x, y)`, with the predictions. */
   evaluate(loss: LossName, x: Float32Array, y: Float32Array, rows: number): Evaluation;
   /** Makes a data set readable by {@link BackendModel.trainBatches}; dispose it after the fit. */
   bindData(x: Float32Array, y: Float32Array, samples: number): TrainingData;
@@ -135,6 +153,7 @@ export interface BackendModel {
 
 /** A loaded backend: validated kernels over {@link Tensor}s, and training models. */
 export interface Backend extends Kernels<Tensor> {
+  /** Which backend this is. */
   readonly name: BackendName;
   /**
    * A tensor of `source` zeros, or holding `source`'s values. A `Float32Array` is wrapped in

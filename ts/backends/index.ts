@@ -9,7 +9,9 @@ import { checkOneOf } from '../validation.js';
 
 /** What loading one backend gave on this machine. */
 export interface BackendStatus {
+  /** The backend tried. */
   name: BackendName;
+  /** Whether it loaded. */
   available: boolean;
   /** Why it did not load, when it did not. */
   reason?: string;

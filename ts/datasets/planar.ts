@@ -211,8 +211,18 @@ const POINTS: readonly number[] = [
 /** Class of each point, `0` or `1`, in order. */
 const LABELS = '0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000011111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111';
 
+/** A two-class data set in the shape the Trainer takes. */
+export interface Dataset {
+  /** Inputs, `[samples][features]` row-major. */
+  x: Float32Array;
+  /** Targets, `[samples][1]`, 0 or 1. */
+  y: Float32Array;
+  /** Number of samples. */
+  samples: number;
+}
+
 /** A fresh copy of the data set: `x` is `[400][2]`, `y` is `[400][1]` with values 0 or 1. */
-export function planarDataset(): { x: Float32Array; y: Float32Array; samples: number } {
+export function planarDataset(): Dataset {
   return {
     x: Float32Array.from(POINTS),
     y: Float32Array.from(LABELS, Number),

@@ -5,6 +5,7 @@ import { checkFinite, checkOneOf, checkPositiveInteger, fail } from '../validati
 
 /** Every activation, by the name the API and the Rust kernels share. */
 export const ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid', 'softmax'] as const;
+/** An activation's name. */
 export type ActivationName = (typeof ACTIVATIONS)[number];
 
 /** The slope of `leakyRelu` for negative inputs when none is given (PyTorch's default). */
@@ -22,8 +23,11 @@ export interface LayerConfig {
 
 /** A layer with every default filled in and its input size known. */
 export interface LayerShape {
+  /** Inputs per sample (the previous layer's units). */
   inputs: number;
+  /** Outputs per sample. */
   units: number;
+  /** The activation applied to the outputs. */
   activation: ActivationName;
   /** The leaky-ReLU slope; 0 for other activations. */
   alpha: number;
@@ -31,6 +35,7 @@ export interface LayerShape {
 
 /** Weight initialization: `'auto'` picks He for the ReLU family and Glorot otherwise. */
 export const INITIALIZERS = ['auto', 'he', 'glorot', 'normal0.01'] as const;
+/** A weight initialization's name. */
 export type InitializerName = (typeof INITIALIZERS)[number];
 
 /** Validates `layers` (the argument of `Network.create`) and fills in defaults. */

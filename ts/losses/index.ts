@@ -4,6 +4,7 @@ import type { ActivationName } from '../layers/index.js';
 
 /** Every loss, by the name the API and the Rust kernels share. */
 export const LOSSES = ['meanSquaredError', 'binaryCrossEntropy', 'categoricalCrossEntropy'] as const;
+/** A loss's name. */
 export type LossName = (typeof LOSSES)[number];
 
 /**

@@ -2,11 +2,14 @@
 
 import { checkFinite, checkInRange, checkOneOf, fail } from '../validation.js';
 
+/** Every optimizer, by name. */
 export const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
+/** An optimizer's name. */
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** Plain gradient descent. */
 export interface SgdConfig {
+  /** Selects this optimizer. */
   name: 'sgd';
   /** Default 0.01. */
   learningRate?: number;
@@ -14,6 +17,7 @@ export interface SgdConfig {
 
 /** Gradient descent with classical momentum: `v = momentum v - lr g; p += v`. */
 export interface MomentumConfig {
+  /** Selects this optimizer. */
   name: 'momentum';
   /** Default 0.01. */
   learningRate?: number;
@@ -23,6 +27,7 @@ export interface MomentumConfig {
 
 /** Adam with bias correction (Kingma & Ba). */
 export interface AdamConfig {
+  /** Selects this optimizer. */
   name: 'adam';
   /** Default 0.001. */
   learningRate?: number;
@@ -34,15 +39,22 @@ export interface AdamConfig {
   epsilon?: number;
 }
 
+/** An optimizer and its hyperparameters; omitted ones take their defaults. */
 export type OptimizerConfig = SgdConfig | MomentumConfig | AdamConfig;
 
 /** Every hyperparameter resolved; each optimizer reads the ones it uses. */
 export interface OptimizerSettings {
+  /** Which optimizer. */
   name: OptimizerName;
+  /** Step size. */
   learningRate: number;
+  /** Momentum's velocity decay (0 unless momentum). */
   momentum: number;
+  /** Adam's first-moment decay (0 unless adam). */
   beta1: number;
+  /** Adam's second-moment decay (0 unless adam). */
   beta2: number;
+  /** Adam's denominator guard (0 unless adam). */
   epsilon: number;
 }
 
