@@ -61,10 +61,13 @@ export interface NetworkInternals {
 
 const internals = new WeakMap<Network, NetworkInternals>();
 
-/** The package-internal side of a network; throws if it was disposed. */
+/**
+ * The package-internal side of a network. A disposed network throws a TypeError, as the
+ * platform does for a detached buffer: the object can no longer be used as one.
+ */
 export function internalsOf(network: Network, call: string): NetworkInternals {
   const found = internals.get(network);
-  if (!found) throw new Error(`${call}: the network was disposed`);
+  if (!found) throw new TypeError(`${call}: the network was disposed`);
   return found;
 }
 
@@ -182,7 +185,7 @@ export class Network {
   dispose(): void {
     const internal = internals.get(this);
     if (!internal) return;
-    if (internal.fitting) throw new Error('dispose: the network is training; wait for fit() to finish');
+    if (internal.fitting) throw new TypeError('dispose: the network is training; wait for fit() to finish');
     internal.model.dispose();
     internals.delete(this);
   }

@@ -3,7 +3,7 @@
 import { checkInputs, prepareTargets } from './data.js';
 import type { LayerShape } from './layers/index.js';
 import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losses/index.js';
-import { internalsOf, type Network } from './network.js';
+import { internalsOf, Network } from './network.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type OptimizerSettings } from './optimizers/index.js';
 import { Random } from './random.js';
 import { checkBoolean, checkOneOf, checkPositiveInteger, fail } from './validation.js';
@@ -143,6 +143,7 @@ export class Trainer {
   readonly #random: Random;
 
   constructor(network: Network, options: TrainerOptions = {}) {
+    if (!(network instanceof Network)) fail('type', 'network', 'a Network', network);
     internalsOf(network, 'Trainer');
     if (typeof options !== 'object' || (options as unknown) === null) fail('type', 'options', 'a TrainerOptions object', options);
     const outputActivation = (network.layers.at(-1) as LayerShape).activation;
@@ -168,7 +169,7 @@ export class Trainer {
   async fit(x: Float32Array, y: Float32Array | Int32Array | Uint8Array, options: FitOptions = {}): Promise<History> {
     const network = this.network;
     const internal = internalsOf(network, 'fit');
-    if (internal.fitting) throw new Error('fit: this network is already training; await the running fit() first');
+    if (internal.fitting) throw new TypeError('fit: this network is already training; await the running fit() first');
     const { epochs = 1, validationData, onEpochEnd, onProgress, signal } = options;
     checkPositiveInteger('epochs', epochs);
     const samples = checkInputs('x', x, network.inputSize);
@@ -176,7 +177,7 @@ export class Trainer {
     if (this.batchSize > samples) {
       throw new RangeError(`batchSize: expected at most the number of samples (${samples}), got ${this.batchSize}`);
     }
-    const validation = validationData && this.#prepareValidation(validationData);
+    const validation = validationData === undefined ? undefined : this.#prepareValidation(validationData);
 
     const { model } = internal;
     if (internal.trainingOwner !== this) {
@@ -188,11 +189,14 @@ export class Trainer {
     const data = model.bindData(x, targets, samples);
     const history: History = { epochs: 0, loss: [], accuracy: [], valLoss: [], valAccuracy: [], samplesPerSec: [] };
     try {
-      const order = Uint32Array.from({ length: samples }, (_, i) => i);
+      const order = new Uint32Array(samples);
       const batches = Math.ceil(samples / this.batchSize);
       let batchesPerCall = 1;
       let lastYield = now();
       for (let epoch = 0; epoch < epochs && !signal?.aborted; epoch++) {
+        // Each epoch shuffles a fresh 0..n-1, so epoch k's order depends on the seed and k
+        // alone, not on how the epochs were split across fit() calls.
+        order.forEach((_, i) => (order[i] = i));
         if (this.shuffle) this.#random.shuffle(order);
         const started = now();
         let lossSum = 0;

@@ -33,6 +33,13 @@ export interface LayerShape {
   alpha: number;
 }
 
+/**
+ * The most weights one layer may have (units x inputs), as the Rust model's limit on any one
+ * buffer (1 GiB of floats): ferronet is for small and medium networks, and refusing an absurd
+ * size up front beats the host process being killed for memory.
+ */
+export const MAX_LAYER_WEIGHTS = 2 ** 28;
+
 /** Weight initialization: `'auto'` picks He for the ReLU family and Glorot otherwise. */
 export const INITIALIZERS = ['auto', 'he', 'glorot', 'normal0.01'] as const;
 /** A weight initialization's name. */
@@ -50,6 +57,9 @@ export function resolveLayers(inputSize: number, layers: unknown): LayerShape[] 
     const extra = Object.keys(unknown)[0];
     if (extra !== undefined) fail('range', `${name}.${extra}`, 'one of units, activation, alpha', extra);
     checkPositiveInteger(`${name}.units`, units);
+    if (units * inputs > MAX_LAYER_WEIGHTS) {
+      fail('range', `${name}.units`, `at most ${Math.floor(MAX_LAYER_WEIGHTS / inputs)} units after ${inputs} inputs (${MAX_LAYER_WEIGHTS} weights per layer)`, units);
+    }
     checkOneOf(`${name}.activation`, activation, ACTIVATIONS);
     let slope = 0;
     if (activation === 'leakyRelu') {

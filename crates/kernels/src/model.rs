@@ -82,13 +82,43 @@ struct Layer {
     delta: Vec<f32>,
 }
 
+/// The most floats one model buffer may hold (1 GiB). Sizes come from user input, and on an
+/// overcommitting OS an allocation that "succeeds" can still get the process killed when it
+/// is filled, so absurd sizes are refused before any allocation. ferronet is for small and
+/// medium networks; the TypeScript layer enforces the same limit with a friendlier message.
+pub const MAX_BUFFER_FLOATS: usize = 1 << 28;
+
+/// A zero-filled buffer, or an error naming `argument` when it is over [`MAX_BUFFER_FLOATS`]
+/// or the allocator cannot provide it (a failed allocation would abort the host process).
+fn zeroed(argument: &'static str, len: usize) -> Result<Vec<f32>, ModelError> {
+    let mut buffer = Vec::new();
+    grow(argument, &mut buffer, len)?;
+    Ok(buffer)
+}
+
+/// Grows `buffer` with zeros to `len` floats, failing (not aborting) when memory runs out.
+fn grow(argument: &'static str, buffer: &mut Vec<f32>, len: usize) -> Result<(), ModelError> {
+    if len > MAX_BUFFER_FLOATS {
+        return Err(ModelError::new(
+            argument,
+            format!("a buffer of {len} floats is over the limit of {MAX_BUFFER_FLOATS}"),
+        ));
+    }
+    if buffer.len() < len {
+        buffer
+            .try_reserve_exact(len - buffer.len())
+            .map_err(|_| ModelError::new(argument, format!("cannot allocate {len} floats")))?;
+        buffer.resize(len, 0.0);
+    }
+    Ok(())
+}
+
 impl Layer {
-    fn ensure_rows(&mut self, rows: usize) {
-        let needed = rows * self.units;
-        if self.outputs.len() < needed {
-            self.outputs.resize(needed, 0.0);
-            self.delta.resize(needed, 0.0);
-        }
+    /// Makes room for a batch of `rows` activations and deltas.
+    fn ensure_rows(&mut self, rows: usize) -> Result<(), ModelError> {
+        let needed = checked_area("rows", "rows*units", rows, self.units)?;
+        grow("rows", &mut self.outputs, needed)?;
+        grow("rows", &mut self.delta, needed)
     }
 }
 
@@ -145,7 +175,8 @@ pub struct Model {
     training: Option<Training>,
     batch_x: Vec<f32>,
     batch_y: Vec<f32>,
-    /// Every parameter as it was when `train_batches` began, restored if the loss diverges.
+    /// Every parameter as it was when `train_batches` began, restored if training diverges;
+    /// sized by `configure_training`.
     checkpoint: Vec<f32>,
 }
 
@@ -179,10 +210,10 @@ impl Model {
             inputs,
             units,
             activation,
-            weights: vec![0.0; size],
-            bias: vec![0.0; units],
-            weight_gradient: vec![0.0; size],
-            bias_gradient: vec![0.0; units],
+            weights: zeroed("units", size)?,
+            bias: zeroed("units", units)?,
+            weight_gradient: zeroed("units", size)?,
+            bias_gradient: zeroed("units", units)?,
             weight_state: Vec::new(),
             bias_state: Vec::new(),
             outputs: Vec::new(),
@@ -277,10 +308,18 @@ impl Model {
     /// Sets the loss and optimizer and resets the optimizer's state and step count.
     pub fn configure_training(&mut self, loss: Loss, optimizer: Optimizer) -> Result<(), ModelError> {
         self.check_loss(loss)?;
+        let mut parameters = 0;
         for layer in &mut self.layers {
-            layer.weight_state = vec![vec![0.0; layer.weights.len()]; optimizer.state_buffers()];
-            layer.bias_state = vec![vec![0.0; layer.bias.len()]; optimizer.state_buffers()];
+            let buffers = optimizer.state_buffers();
+            layer.weight_state = (0..buffers)
+                .map(|_| zeroed("optimizer", layer.weights.len()))
+                .collect::<Result<_, _>>()?;
+            layer.bias_state = (0..buffers)
+                .map(|_| zeroed("optimizer", layer.bias.len()))
+                .collect::<Result<_, _>>()?;
+            parameters += layer.weights.len() + layer.bias.len();
         }
+        self.checkpoint = zeroed("optimizer", parameters)?;
         self.training = Some(Training {
             loss,
             optimizer,
@@ -346,7 +385,7 @@ impl Model {
         // The loss kernels write a gradient too; the scratch row block is as good a place as any.
         let outputs = self.outputs();
         let mut total = 0.0;
-        let mut gradient = vec![0.0; INFERENCE_CHUNK_ROWS.min(rows) * outputs];
+        let mut gradient = zeroed("rows", INFERENCE_CHUNK_ROWS.min(rows) * outputs)?;
         for (chunk_out, chunk_y) in out
             .chunks(INFERENCE_CHUNK_ROWS * outputs)
             .zip(y.chunks(INFERENCE_CHUNK_ROWS * outputs))
@@ -446,11 +485,14 @@ impl Model {
     }
 }
 
-fn save_parameters(layers: &[Layer], checkpoint: &mut Vec<f32>) {
-    checkpoint.clear();
+fn save_parameters(layers: &[Layer], checkpoint: &mut [f32]) {
+    let mut rest = checkpoint;
     for layer in layers {
-        checkpoint.extend_from_slice(&layer.weights);
-        checkpoint.extend_from_slice(&layer.bias);
+        for source in [&layer.weights, &layer.bias] {
+            let (target, tail) = rest.split_at_mut(source.len());
+            target.copy_from_slice(source);
+            rest = tail;
+        }
     }
 }
 
@@ -516,14 +558,14 @@ fn gather<'a>(
 }
 
 /// Forward pass of `rows` samples: each layer's `outputs` ends up holding its activations.
-fn forward(layers: &mut [Layer], input: &[f32], rows: usize) -> Result<(), ShapeError> {
+fn forward(layers: &mut [Layer], input: &[f32], rows: usize) -> Result<(), ModelError> {
     for l in 0..layers.len() {
         let (before, rest) = layers.split_at_mut(l);
         let layer = &mut rest[0];
         let x = before
             .last()
             .map_or(input, |prev| &prev.outputs[..rows * prev.units]);
-        layer.ensure_rows(rows);
+        layer.ensure_rows(rows)?;
         let z = &mut layer.outputs[..rows * layer.units];
         gemm(
             false,

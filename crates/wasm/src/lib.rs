@@ -18,12 +18,18 @@ pub struct Tensor {
 
 #[wasm_bindgen]
 impl Tensor {
-    /// A zero-filled tensor of `length` floats.
+    /// A zero-filled tensor of `length` floats; a `RangeError` when memory cannot hold it
+    /// (an allocation failure would otherwise abort the module).
     #[wasm_bindgen(constructor)]
-    pub fn new(length: usize) -> Tensor {
-        Tensor {
-            data: vec![0.0; length],
-        }
+    pub fn new(length: usize) -> JsResult<Tensor> {
+        let mut data = Vec::new();
+        data.try_reserve_exact(length).map_err(|_| {
+            JsValue::from(js_sys::RangeError::new(&format!(
+                "length: cannot allocate {length} floats"
+            )))
+        })?;
+        data.resize(length, 0.0);
+        Ok(Tensor { data })
     }
 
     /// Number of floats.

@@ -60,6 +60,7 @@ export function sigmoidBackward(y: Float32Array, dy: Float32Array, dx: Float32Ar
 
 /** Row-wise softmax, shifted by each row's maximum. */
 export function softmaxForward(rows: number, cols: number, x: Float32Array, y: Float32Array): void {
+  if (cols === 0) return; // no elements, however many rows
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     let max = -Infinity;
@@ -72,6 +73,7 @@ export function softmaxForward(rows: number, cols: number, x: Float32Array, y: F
 
 /** `dx_i = y_i * (dy_i - sum_j dy_j * y_j)`, row by row. */
 export function softmaxBackward(rows: number, cols: number, y: Float32Array, dy: Float32Array, dx: Float32Array): void {
+  if (cols === 0) return; // no elements, however many rows
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     let dot = 0;

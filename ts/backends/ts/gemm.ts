@@ -14,6 +14,8 @@ export function gemm(
   beta: number,
   c: Float32Array,
 ): void {
+  // An empty C needs no work, however large its other dimension.
+  if (m === 0 || n === 0) return;
   // op(A)[i][p] = a[i*aRow + p*aCol]; op(B)[p][j] = b[p*bRow + j*bCol].
   const [aRow, aCol] = transA ? [1, m] : [k, 1];
   const [bRow, bCol] = transB ? [1, k] : [n, 1];

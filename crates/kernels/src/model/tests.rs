@@ -272,3 +272,17 @@ fn count_correct_thresholds_one_output_and_takes_argmax_of_several() {
         1
     );
 }
+
+#[test]
+fn impossible_sizes_are_errors_not_aborts() {
+    let mut net = Model::new(1 << 20).unwrap();
+    let error = net.add_layer(1 << 42, Activation::Relu).unwrap_err();
+    assert_eq!(error.argument, "units");
+    let error = net.add_layer(1 << 9, Activation::Relu).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "units: a buffer of 536870912 floats is over the limit of 268435456"
+    );
+    let mut net = Model::new(usize::MAX / 2).unwrap();
+    assert_eq!(net.add_layer(4, Activation::Relu).unwrap_err().argument, "units");
+}

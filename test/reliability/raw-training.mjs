@@ -1,0 +1,21 @@
+// One fixed training run on a raw binding Model (native or wasm), shared by the main thread
+// and the worker threads of the concurrency test so both sides do exactly the same work.
+
+/**
+ * @param {new (inputs: number) => any} Model the binding's Model class
+ * @param {{ x: Float32Array, y: Float32Array, samples: number, initial: Float32Array[], seedOffset: number }} job
+ * @returns {Float32Array[]} the parameters after training
+ */
+export function trainWithRawModel(Model, { x, y, samples, initial, seedOffset }) {
+  const model = new Model(2);
+  model.addLayer(16, 'tanh', 0);
+  model.addLayer(1, 'sigmoid', 0);
+  initial.forEach((values, i) => model.setParameter(i, values));
+  model.configureTraining('binaryCrossEntropy', 'adam', 0.01, 0, 0.9, 0.999, 1e-7);
+  // A different, deterministic visiting order per job.
+  const order = Uint32Array.from({ length: samples }, (_, i) => (i * 7 + seedOffset) % samples);
+  for (let epoch = 0; epoch < 20; epoch++) model.trainBatches(x, y, samples, order, 25);
+  const parameters = initial.map((_, i) => model.parameter(i));
+  model.dispose();
+  return parameters;
+}
