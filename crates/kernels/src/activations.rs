@@ -5,6 +5,7 @@
 //! `dx = dy * f'(x)`, elementwise except for softmax, whose Jacobian couples a row.
 
 use crate::error::{check_len, checked_area, ShapeError};
+use crate::math;
 use crate::model::ModelError;
 
 /// A layer's activation, as a training model stores it.
@@ -21,23 +22,13 @@ pub enum Activation {
     Softmax,
 }
 
-/// `1 / (1 + e^-x)`, arranged so that `e^` never overflows.
-fn sigmoid(x: f32) -> f32 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// Row-wise softmax in place, shifted by the row's maximum so that `e^` never overflows.
 fn softmax_rows(cols: usize, values: &mut [f32]) {
     for row in values.chunks_exact_mut(cols) {
         let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut sum = 0.0f32;
         for v in row.iter_mut() {
-            *v = (*v - max).exp();
+            *v = math::exp(*v - max);
             sum += *v;
         }
         let inv = 1.0 / sum;
@@ -75,8 +66,8 @@ impl Activation {
             Activation::LeakyRelu { alpha } => values
                 .iter_mut()
                 .for_each(|v| *v = if *v > 0.0 { *v } else { alpha * *v }),
-            Activation::Tanh => values.iter_mut().for_each(|v| *v = v.tanh()),
-            Activation::Sigmoid => values.iter_mut().for_each(|v| *v = sigmoid(*v)),
+            Activation::Tanh => values.iter_mut().for_each(|v| *v = math::tanh(*v)),
+            Activation::Sigmoid => values.iter_mut().for_each(|v| *v = math::sigmoid(*v)),
             Activation::Softmax if cols > 0 => softmax_rows(cols, values),
             Activation::Softmax => {}
         }

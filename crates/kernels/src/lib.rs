@@ -9,6 +9,7 @@ mod bias;
 mod error;
 mod gemm;
 mod losses;
+mod math;
 mod model;
 mod optimizers;
 

@@ -25,8 +25,8 @@ export function binaryCrossEntropy(predictions: Float32Array, targets: Float32Ar
   for (let i = 0; i < count; i++) {
     const p = predictions[i] as number;
     const t = targets[i] as number;
-    const clamped = Math.min(Math.max(p, EPSILON), 1 - EPSILON);
-    sum -= t * Math.log(clamped) + (1 - t) * Math.log1p(-clamped);
+    // Clamping p and 1 - p below at EPSILON is clamping p to [EPSILON, 1 - EPSILON].
+    sum -= t * Math.log(Math.max(p, EPSILON)) + (1 - t) * Math.log(Math.max(1 - p, EPSILON));
     gradient[i] = (p - t) / count;
   }
   return sum / count;
