@@ -74,9 +74,22 @@ pub(crate) fn pack_a_panel<K: Microkernel>(
         if height < K::MR {
             out.fill(0.0);
         }
+        // Eight depth steps at a time: each row contributes a short contiguous run, and
+        // the eight panel columns they fill are 8 * MR consecutive floats.
+        const STEP: usize = 8;
+        let whole = depth - depth % STEP;
+        for (chunk, dst) in out[..whole * K::MR].chunks_exact_mut(STEP * K::MR).enumerate() {
+            for i in 0..height {
+                if let Some(src) = a.row(row0 + i, col0 + chunk * STEP, STEP) {
+                    for (d, &x) in src.iter().enumerate() {
+                        dst[d * K::MR + i] = x;
+                    }
+                }
+            }
+        }
         for i in 0..height {
-            if let Some(src) = a.row(row0 + i, col0, depth) {
-                for (dst, &x) in out.chunks_exact_mut(K::MR).zip(src) {
+            if let Some(src) = a.row(row0 + i, col0 + whole, depth - whole) {
+                for (dst, &x) in out[whole * K::MR..].chunks_exact_mut(K::MR).zip(src) {
                     dst[i] = x;
                 }
             }
