@@ -6,7 +6,8 @@ pub(crate) const MAX_TILE: usize = 512;
 ///
 /// The blocked driver in `gemm/driver.rs` packs panels of A and B and calls `kernel` once per
 /// `MR x NR` tile of C. Adding an instruction set means one zero-sized type implementing this
-/// trait, in its own file, plus one line in `gemm::detect` and one in the test macro.
+/// trait, in its own file, plus a variant in `detect.rs`, an arm in `gemm`'s dispatch and a
+/// line in the test macro.
 pub(crate) trait Microkernel {
     /// Rows of C per tile (height of a packed A panel).
     const MR: usize;
