@@ -3,15 +3,36 @@
 //! The structure follows BLIS and bluss/matrixmultiply: the driver cuts the product into
 //! cache-sized blocks, packs each block of A and B into contiguous panels (absorbing any
 //! transpose), and hands every `MR x NR` tile of C to a register-blocked microkernel chosen
-//! once for this CPU.
+//! once for this CPU (`detect.rs`). Small products skip packing (`small.rs`); large ones may
+//! be spread over threads (`threads.rs`, cargo feature `threads`).
 
+mod detect;
+mod driver;
 mod microkernel;
 mod pack;
 mod scalar;
+mod scratch;
+mod small;
+mod threads;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "aarch64")]
+mod neon;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm_simd;
 
 use crate::error::{check_len, checked_area, ShapeError};
-use microkernel::Microkernel;
-use pack::{pack_a, pack_b, Operand};
+use driver::gemm_blocked;
+use pack::Operand;
+
+/// Products with at most this many multiply-adds (`m * n * k`) take the direct loops of
+/// `small.rs`. Measured with `examples/gemm_gflops.rs` (one thread, AVX-512 kernel, GFLOP/s
+/// direct vs packed): 400x4x2 2.9 vs 2.8, 4x2x400 4.2 vs 1.1, 400x1x4 2.0 vs 1.3; they meet
+/// near 2^15..2^16 (32x10x128: 21 vs 20); by 2^18 packing wins by far (64^3: 24 vs 97).
+const SMALL_MAX_MNK: usize = 1 << 15;
 
 /// `C = alpha * op(A) * op(B) + beta * C` for row-major matrices.
 ///
@@ -39,8 +60,28 @@ pub fn gemm(
     check_len("c", "m*n", c, checked_area("c", "m*n", m, n)?)?;
     let a = Operand::new(a, trans_a, m, k);
     let b = Operand::new(b, trans_b, k, n);
-    gemm_blocked::<scalar::Scalar>(m, n, k, alpha, a, b, beta, c);
+    if is_small(m, n, k) {
+        small::gemm_small(m, n, k, alpha, a, b, beta, c);
+        return Ok(());
+    }
+    match detect::selected() {
+        #[cfg(target_arch = "x86_64")]
+        detect::Kernel::Avx512 => gemm_blocked::<avx512::Avx512>(m, n, k, alpha, a, b, beta, c),
+        #[cfg(target_arch = "x86_64")]
+        detect::Kernel::Avx2 => gemm_blocked::<avx2::Avx2>(m, n, k, alpha, a, b, beta, c),
+        #[cfg(target_arch = "aarch64")]
+        detect::Kernel::Neon => gemm_blocked::<neon::Neon>(m, n, k, alpha, a, b, beta, c),
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        detect::Kernel::WasmSimd => gemm_blocked::<wasm_simd::WasmSimd>(m, n, k, alpha, a, b, beta, c),
+        // `selected` never returns a kernel this build lacks; the scalar one is the fallback.
+        _ => gemm_blocked::<scalar::Scalar>(m, n, k, alpha, a, b, beta, c),
+    }
     Ok(())
+}
+
+/// Whether a product is cheaper without packing.
+fn is_small(m: usize, n: usize, k: usize) -> bool {
+    m.saturating_mul(n).saturating_mul(k) <= SMALL_MAX_MNK
 }
 
 /// Scales C by `beta`, without reading it when `beta == 0`.
@@ -49,96 +90,6 @@ fn scale(c: &mut [f32], beta: f32) {
         c.fill(0.0);
     } else if beta != 1.0 {
         c.iter_mut().for_each(|x| *x *= beta);
-    }
-}
-
-/// The blocked driver: loops over NC columns of B, KC of depth and MC rows of A, packing
-/// each block once and sweeping the microkernel over its tiles.
-#[allow(clippy::too_many_arguments)]
-fn gemm_blocked<K: Microkernel>(
-    m: usize,
-    n: usize,
-    k: usize,
-    alpha: f32,
-    a: Operand,
-    b: Operand,
-    beta: f32,
-    c: &mut [f32],
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 || alpha == 0.0 {
-        scale(c, beta);
-        return;
-    }
-    let mut a_packed = Vec::with_capacity(K::MC.min(m).next_multiple_of(K::MR) * K::KC.min(k));
-    let mut b_packed = Vec::with_capacity(K::NC.min(n).next_multiple_of(K::NR) * K::KC.min(k));
-    let mut edge_tile = vec![0.0f32; K::MR * K::NR];
-    let ldc = n;
-    for col0 in (0..n).step_by(K::NC) {
-        let cols = K::NC.min(n - col0);
-        for depth0 in (0..k).step_by(K::KC) {
-            let depth = K::KC.min(k - depth0);
-            pack_b(&mut b_packed, b, K::NR, depth0, depth, col0, cols);
-            // Only the first block of depth applies the caller's beta; later ones accumulate.
-            let beta_block = if depth0 == 0 { beta } else { 1.0 };
-            for row0 in (0..m).step_by(K::MC) {
-                let rows = K::MC.min(m - row0);
-                pack_a(&mut a_packed, a, K::MR, row0, rows, depth0, depth);
-                for (q, b_panel) in b_packed.chunks_exact(depth * K::NR).enumerate() {
-                    let j0 = col0 + q * K::NR;
-                    let width = K::NR.min(n - j0);
-                    for (r, a_panel) in a_packed.chunks_exact(depth * K::MR).enumerate() {
-                        let i0 = row0 + r * K::MR;
-                        let height = K::MR.min(m - i0);
-                        let tile = &mut c[i0 * ldc + j0..];
-                        if height == K::MR && width == K::NR {
-                            debug_assert!(tile.len() > (K::MR - 1) * ldc + K::NR - 1);
-                            // SAFETY: the panels hold depth*MR and depth*NR floats, and the
-                            // tile spans MR full rows of NR columns inside C (checked above
-                            // in debug builds; implied by the loop bounds).
-                            unsafe {
-                                K::kernel(
-                                    depth,
-                                    alpha,
-                                    a_panel.as_ptr(),
-                                    b_panel.as_ptr(),
-                                    beta_block,
-                                    tile.as_mut_ptr(),
-                                    ldc,
-                                )
-                            };
-                        } else {
-                            // SAFETY: as above, into a private MR x NR tile with row stride NR.
-                            unsafe {
-                                K::kernel(
-                                    depth,
-                                    alpha,
-                                    a_panel.as_ptr(),
-                                    b_panel.as_ptr(),
-                                    0.0,
-                                    edge_tile.as_mut_ptr(),
-                                    K::NR,
-                                )
-                            };
-                            merge_edge(tile, ldc, &edge_tile, K::NR, height, width, beta_block);
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Adds the valid `height x width` corner of a partial tile into C.
-fn merge_edge(c: &mut [f32], ldc: usize, tile: &[f32], nr: usize, height: usize, width: usize, beta: f32) {
-    for i in 0..height {
-        let c_row = &mut c[i * ldc..i * ldc + width];
-        let t_row = &tile[i * nr..i * nr + width];
-        for (cij, &tij) in c_row.iter_mut().zip(t_row) {
-            *cij = if beta == 0.0 { tij } else { tij + beta * *cij };
-        }
     }
 }
 

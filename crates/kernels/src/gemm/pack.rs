@@ -2,6 +2,8 @@
 //! contiguously. Transposes are absorbed here: an operand is read through its strides,
 //! so a transposed matrix is never copied as a whole.
 
+use super::microkernel::Microkernel;
+
 /// A read-only view of `op(X)`: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
 #[derive(Clone, Copy)]
 pub(crate) struct Operand<'a> {
@@ -30,55 +32,121 @@ impl<'a> Operand<'a> {
     }
 
     #[inline(always)]
-    fn at(&self, i: usize, j: usize) -> f32 {
+    pub fn at(&self, i: usize, j: usize) -> f32 {
         self.data[i * self.row_stride + j * self.col_stride]
+    }
+
+    /// The `len` elements `(i, j0) .. (i, j0 + len)` when a row is contiguous.
+    #[inline(always)]
+    pub fn row(&self, i: usize, j0: usize, len: usize) -> Option<&'a [f32]> {
+        (self.col_stride == 1).then(|| &self.data[i * self.row_stride + j0..][..len])
+    }
+
+    /// The `len` elements `(i0, j) .. (i0 + len, j)` when a column is contiguous.
+    #[inline(always)]
+    pub fn column(&self, i0: usize, j: usize, len: usize) -> Option<&'a [f32]> {
+        (self.row_stride == 1).then(|| &self.data[j * self.col_stride + i0..][..len])
     }
 }
 
-/// Packs rows `row0 .. row0 + rows` and columns `col0 .. col0 + depth` of `op(A)` into
-/// panels of `mr` rows: panel `r`, column `p` is `out[(r * depth + p) * mr ..][..mr]`.
-/// Rows past the end of the block are zero so the microkernel never branches on edges.
-pub(crate) fn pack_a(
-    out: &mut Vec<f32>,
+/// Packs the `height x depth` block of `op(A)` at `(row0, col0)` into one panel of `MR`
+/// rows: column `p` is `out[p * MR ..][..MR]`. Rows past `height` are zero, so the
+/// microkernel never branches on edges (and never multiplies stale NaN).
+pub(crate) fn pack_a_panel<K: Microkernel>(
+    out: &mut [f32],
     a: Operand,
-    mr: usize,
     row0: usize,
-    rows: usize,
+    height: usize,
     col0: usize,
     depth: usize,
 ) {
-    out.clear();
-    for panel in (0..rows).step_by(mr) {
-        let height = mr.min(rows - panel);
-        for p in 0..depth {
-            for i in 0..height {
-                out.push(a.at(row0 + panel + i, col0 + p));
+    let out = &mut out[..depth * K::MR];
+    if a.row_stride == 1 {
+        // op(A) is stored column-major (A transposed): each panel column is one copy.
+        for (p, dst) in out.chunks_exact_mut(K::MR).enumerate() {
+            if let Some(src) = a.column(row0, col0 + p, height) {
+                copy_padded(dst, src);
             }
-            out.resize(out.len() + (mr - height), 0.0);
+        }
+    } else {
+        // Rows of op(A) are contiguous: read each along the depth and scatter it by MR, so
+        // reads stream and the writes stay inside one L1-sized panel.
+        if height < K::MR {
+            out.fill(0.0);
+        }
+        // Eight depth steps at a time: each row contributes a short contiguous run, and
+        // the eight panel columns they fill are 8 * MR consecutive floats.
+        const STEP: usize = 8;
+        let whole = depth - depth % STEP;
+        for (chunk, dst) in out[..whole * K::MR].chunks_exact_mut(STEP * K::MR).enumerate() {
+            for i in 0..height {
+                if let Some(src) = a.row(row0 + i, col0 + chunk * STEP, STEP) {
+                    for (d, &x) in src.iter().enumerate() {
+                        dst[d * K::MR + i] = x;
+                    }
+                }
+            }
+        }
+        for i in 0..height {
+            if let Some(src) = a.row(row0 + i, col0 + whole, depth - whole) {
+                for (dst, &x) in out[whole * K::MR..].chunks_exact_mut(K::MR).zip(src) {
+                    dst[i] = x;
+                }
+            }
         }
     }
 }
 
-/// Packs rows `row0 .. row0 + depth` and columns `col0 .. col0 + cols` of `op(B)` into
-/// panels of `nr` columns: panel `q`, row `p` is `out[(q * depth + p) * nr ..][..nr]`.
-/// Columns past the end of the block are zero.
-pub(crate) fn pack_b(
-    out: &mut Vec<f32>,
+/// Packs the `depth x cols` block of `op(B)` at `(row0, col0)` into panels of `NR`
+/// columns: panel `q`, row `p` is `out[(q * depth + p) * NR ..][..NR]`. Columns past
+/// `cols` are zero.
+pub(crate) fn pack_b_panels<K: Microkernel>(
+    out: &mut [f32],
     b: Operand,
-    nr: usize,
     row0: usize,
     depth: usize,
     col0: usize,
     cols: usize,
 ) {
-    out.clear();
-    for panel in (0..cols).step_by(nr) {
-        let width = nr.min(cols - panel);
+    let panel_len = depth * K::NR;
+    let out = &mut out[..cols.div_ceil(K::NR) * panel_len];
+    if b.col_stride == 1 {
+        // Rows of op(B) are contiguous: stream each row once, dealing NR-wide pieces out to
+        // the panels (reading a panel's rows one by one would jump a page per row).
         for p in 0..depth {
-            for j in 0..width {
-                out.push(b.at(row0 + p, col0 + panel + j));
+            if let Some(src) = b.row(row0 + p, col0, cols) {
+                for (piece, panel) in src.chunks(K::NR).zip(out.chunks_exact_mut(panel_len)) {
+                    copy_padded(&mut panel[p * K::NR..][..K::NR], piece);
+                }
             }
-            out.resize(out.len() + (nr - width), 0.0);
         }
+    } else {
+        // op(B) is stored column-major (B transposed): read each column along the depth and
+        // scatter it by NR.
+        for (q, panel) in out.chunks_exact_mut(panel_len).enumerate() {
+            let width = K::NR.min(cols - q * K::NR);
+            if width < K::NR {
+                panel.fill(0.0);
+            }
+            for j in 0..width {
+                if let Some(src) = b.column(row0, col0 + q * K::NR + j, depth) {
+                    for (dst, &x) in panel.chunks_exact_mut(K::NR).zip(src) {
+                        dst[j] = x;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dst = src` followed by zeros. A full-width copy has a length known at compile time
+/// (MR or NR), so it becomes a few vector moves instead of a call to `memcpy`.
+#[inline(always)]
+fn copy_padded(dst: &mut [f32], src: &[f32]) {
+    if src.len() == dst.len() {
+        dst.copy_from_slice(src);
+    } else {
+        dst[..src.len()].copy_from_slice(src);
+        dst[src.len()..].fill(0.0);
     }
 }

@@ -1,3 +1,5 @@
+use super::detect::{forced, selected, Kernel, FORCE_ENV};
+use super::microkernel::Microkernel;
 use super::*;
 use crate::test_util::{small_integers, Rng};
 
@@ -93,11 +95,26 @@ fn accumulation_matches_scaling<K: Microkernel>() {
     assert_eq!(twice, once);
 }
 
+/// Whether `kernel` can run here. A kernel that was forced through `FERRONET_GEMM_KERNEL`
+/// but cannot run fails the test instead of being skipped silently.
+fn runnable(kernel: Kernel) -> bool {
+    let supported = kernel.is_supported();
+    if let Some(Ok(forced)) = forced() {
+        assert!(
+            supported || forced != kernel,
+            "{FORCE_ENV}={} but this CPU or build cannot run it",
+            kernel.name()
+        );
+    }
+    supported
+}
+
 macro_rules! microkernel_tests {
-    ($($name:ident: $kernel:ty, $supported:expr;)*) => {$(
+    ($($(#[$attr:meta])* $name:ident: $kernel:ty, $id:expr;)*) => {$(
+        $(#[$attr])*
         mod $name {
             fn supported() -> bool {
-                $supported
+                super::runnable($id)
             }
 
             #[test]
@@ -120,12 +137,121 @@ macro_rules! microkernel_tests {
                     super::accumulation_matches_scaling::<$kernel>();
                 }
             }
+
+            #[cfg(feature = "threads")]
+            #[test]
+            fn threads_give_bit_identical_results() {
+                if supported() {
+                    super::threads_give_bit_identical_results::<$kernel>();
+                }
+            }
         }
     )*};
 }
 
 microkernel_tests! {
-    scalar: crate::gemm::scalar::Scalar, true;
+    #[cfg(target_arch = "x86_64")]
+    avx512: crate::gemm::avx512::Avx512, super::Kernel::Avx512;
+    #[cfg(target_arch = "x86_64")]
+    avx2: crate::gemm::avx2::Avx2, super::Kernel::Avx2;
+    #[cfg(target_arch = "aarch64")]
+    neon: crate::gemm::neon::Neon, super::Kernel::Neon;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    wasm_simd: crate::gemm::wasm_simd::WasmSimd, super::Kernel::WasmSimd;
+    scalar: crate::gemm::scalar::Scalar, super::Kernel::Scalar;
+}
+
+/// The guard behind `FERRONET_GEMM_KERNEL`: a forced kernel must exist, run here, and be
+/// the one `gemm` uses, so CI that forces each ISA in turn cannot pass by skipping one.
+#[test]
+fn forced_kernel_is_known_supported_and_selected() {
+    match forced() {
+        None => {}
+        Some(Err(name)) => panic!("{FORCE_ENV}={name:?} names no kernel"),
+        Some(Ok(kernel)) => {
+            assert!(
+                kernel.is_supported(),
+                "{FORCE_ENV}={} but this CPU or build cannot run it",
+                kernel.name()
+            );
+            assert_eq!(selected(), kernel);
+        }
+    }
+}
+
+#[test]
+fn selection_prefers_the_first_supported_kernel() {
+    if forced().is_none() {
+        let first = Kernel::PRIORITY.into_iter().find(|kernel| kernel.is_supported());
+        assert_eq!(Some(selected()), first);
+    }
+    for kernel in Kernel::PRIORITY {
+        assert_eq!(Kernel::from_name(kernel.name()), Some(kernel));
+    }
+    assert!(Kernel::Scalar.is_supported());
+}
+
+/// The direct loops for small products pass the same exact tests as the kernels.
+#[test]
+fn small_path_is_exact_on_awkward_shapes() {
+    let mut rng = Rng::new(19);
+    for &m in &[1, 3, 7, 16] {
+        for &n in &[1, 2, 9, 33] {
+            for &k in &[0, 1, 2, 17] {
+                for (trans_a, trans_b) in [(false, false), (true, false), (false, true), (true, true)] {
+                    let a = small_integers(&mut rng, m * k);
+                    let b = small_integers(&mut rng, k * n);
+                    for (alpha, beta, c0) in [
+                        (0.5, 2.0, small_integers(&mut rng, m * n)),
+                        (1.0, 0.0, vec![f32::NAN; m * n]),
+                        (0.0, 1.0, small_integers(&mut rng, m * n)),
+                    ] {
+                        let mut expected = c0.clone();
+                        reference(trans_a, trans_b, m, n, k, alpha, &a, &b, beta, &mut expected);
+                        let mut got = c0;
+                        let a_op = Operand::new(&a, trans_a, m, k);
+                        let b_op = Operand::new(&b, trans_b, k, n);
+                        small::gemm_small(m, n, k, alpha, a_op, b_op, beta, &mut got);
+                        assert_eq!(
+                            got, expected,
+                            "m={m} n={n} k={k} ta={trans_a} tb={trans_b} beta={beta}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Threads divide only the output, so any pool size gives the same bits. The shapes are
+/// awkward on purpose: partial tiles on both edges, several KC blocks, more than one NC
+/// block for every kernel, and a split by rows as well as one by columns (few rows).
+#[cfg(feature = "threads")]
+fn threads_give_bit_identical_results<K: Microkernel>() {
+    let mut rng = Rng::new(23);
+    for (m, n, k, trans_a, trans_b) in [(61, 2111, 300, false, false), (13, 2111, 300, true, true)] {
+        let a = rng.uniform_vec(m * k, -1.0, 1.0);
+        let b = rng.uniform_vec(k * n, -1.0, 1.0);
+        let c0 = rng.uniform_vec(m * n, -1.0, 1.0);
+        let a_op = Operand::new(&a, trans_a, m, k);
+        let b_op = Operand::new(&b, trans_b, k, n);
+        let bits_with = |threads: usize| {
+            let mut c = c0.clone();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| gemm_blocked::<K>(m, n, k, 0.75, a_op, b_op, 0.5, &mut c));
+            c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        };
+        let one = bits_with(1);
+        for threads in [2, 3, 4] {
+            assert!(
+                bits_with(threads) == one,
+                "{threads} threads differ from one: m={m} n={n} k={k}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -199,4 +325,25 @@ fn random_floats_agree_with_reference_for_deep_products() {
             assert!((g - e).abs() <= 1e-5 * largest.max(1.0), "{g} vs {e}");
         }
     }
+}
+
+/// The public entry point under the caller's pool: one thread and two give the same bits.
+#[cfg(feature = "threads")]
+#[test]
+fn public_gemm_is_bit_identical_across_pool_sizes() {
+    let mut rng = Rng::new(29);
+    let (m, n, k) = (128, 256, 784);
+    let a = rng.uniform_vec(m * k, -1.0, 1.0);
+    let b = rng.uniform_vec(n * k, -1.0, 1.0);
+    let run = |threads: usize| {
+        let mut c = vec![f32::NAN; m * n];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| gemm(false, true, m, n, k, 1.0, &a, &b, 0.0, &mut c))
+            .unwrap();
+        c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    };
+    assert!(run(1) == run(2));
 }

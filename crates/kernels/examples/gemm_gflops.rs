@@ -1,0 +1,135 @@
+//! GEMM throughput on square and training shapes, one thread and the whole machine.
+//!
+//! A measurement, not a test:
+//!   cargo run --release --example gemm_gflops -p ferronet-kernels --features threads
+//! FERRONET_GEMM_KERNEL=avx2 (or scalar, ...) forces a kernel; RAYON_NUM_THREADS sets the
+//! second column's pool size; an argument keeps only the rows containing it (e.g. `1024x`).
+//! Each figure is the best of several timed batches of calls.
+
+use std::time::{Duration, Instant};
+
+use ferronet_kernels::gemm;
+
+struct Shape {
+    label: &'static str,
+    trans_a: bool,
+    trans_b: bool,
+    m: usize,
+    n: usize,
+    k: usize,
+}
+
+const fn shape(label: &'static str, trans_a: bool, trans_b: bool, m: usize, n: usize, k: usize) -> Shape {
+    Shape {
+        label,
+        trans_a,
+        trans_b,
+        m,
+        n,
+        k,
+    }
+}
+
+const SHAPES: &[Shape] = &[
+    shape("square", false, false, 64, 64, 64),
+    shape("square", false, false, 128, 128, 128),
+    shape("square", false, false, 256, 256, 256),
+    shape("square", false, false, 512, 512, 512),
+    shape("square", false, false, 1024, 1024, 1024),
+    shape("planar fwd 2->4", false, true, 400, 4, 2),
+    shape("planar dW 2->4", true, false, 4, 2, 400),
+    shape("planar fwd 4->1", false, true, 400, 1, 4),
+    shape("fwd 784->256 b32", false, true, 32, 256, 784),
+    shape("fwd 784->256 b128", false, true, 128, 256, 784),
+    shape("dW 784->256 b32", true, false, 256, 784, 32),
+    shape("dW 784->256 b128", true, false, 256, 784, 128),
+    shape("dX 256->784 b128", false, false, 128, 784, 256),
+    shape("fwd 256->128 b32", false, true, 32, 128, 256),
+    shape("fwd 256->128 b128", false, true, 128, 128, 256),
+    shape("fwd 128->10 b32", false, true, 32, 10, 128),
+    shape("fwd 128->10 b128", false, true, 128, 10, 128),
+    shape("dW 128->10 b128", true, false, 10, 128, 128),
+];
+
+/// Deterministic values in [-1, 1) without a random-number crate.
+fn filled(len: usize, seed: u32) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(2_654_435_761) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+/// Best GFLOP/s over a few batches, each long enough (~50 ms) to swamp timer noise.
+fn gflops(s: &Shape) -> Result<f64, ferronet_kernels::ShapeError> {
+    let a = filled(s.m * s.k, 1);
+    let b = filled(s.k * s.n, 2);
+    let mut c = filled(s.m * s.n, 3);
+    let flops = 2.0 * (s.m * s.n * s.k) as f64;
+    let call = |c: &mut [f32]| gemm(s.trans_a, s.trans_b, s.m, s.n, s.k, 1.0, &a, &b, 0.0, c);
+    call(&mut c)?;
+    let mut reps = 1usize;
+    let mut best = f64::MAX;
+    let mut batches = 0;
+    while batches < 5 {
+        let start = Instant::now();
+        for _ in 0..reps {
+            call(&mut c)?;
+        }
+        let elapsed = start.elapsed();
+        if elapsed < Duration::from_millis(50) {
+            reps *= 2;
+            continue;
+        }
+        best = best.min(elapsed.as_secs_f64() / reps as f64);
+        batches += 1;
+    }
+    Ok(flops / best / 1e9)
+}
+
+#[cfg(feature = "threads")]
+fn in_pool(threads: usize, s: &Shape) -> Result<f64, Box<dyn std::error::Error>> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    Ok(pool.install(|| gflops(s))?)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let kernel = std::env::var("FERRONET_GEMM_KERNEL").unwrap_or_else(|_| "auto".into());
+    #[cfg(feature = "threads")]
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    #[cfg(feature = "threads")]
+    println!("kernel: {kernel}; GFLOP/s with 1 thread and with {threads}");
+    #[cfg(not(feature = "threads"))]
+    println!("kernel: {kernel}; GFLOP/s on the calling thread (build with --features threads for more)");
+    let filter = std::env::args().nth(1).unwrap_or_default();
+    for s in SHAPES {
+        let dims = format!(
+            "{}x{}x{} {}{}",
+            s.m,
+            s.n,
+            s.k,
+            if s.trans_a { 'T' } else { 'N' },
+            if s.trans_b { 'T' } else { 'N' }
+        );
+        if !format!("{} {dims}", s.label).contains(&filter) {
+            continue;
+        }
+        #[cfg(feature = "threads")]
+        println!(
+            "{:<20} {dims:<16} {:>8.1} {:>8.1}",
+            s.label,
+            in_pool(1, s)?,
+            in_pool(threads, s)?
+        );
+        #[cfg(not(feature = "threads"))]
+        println!("{:<20} {dims:<16} {:>8.1}", s.label, gflops(s)?);
+    }
+    Ok(())
+}
