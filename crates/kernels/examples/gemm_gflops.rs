@@ -2,7 +2,7 @@
 //!
 //! A measurement, not a test:
 //!   cargo run --release --example gemm_gflops -p ferronet-kernels --features threads
-//! FERRONET_GEMM_KERNEL=avx2 (or scalar, ...) forces a kernel; RAYON_NUM_THREADS sets the
+//! FERRONET_ISA=avx2 (or scalar, ...) forces a kernel; RAYON_NUM_THREADS sets the
 //! second column's pool size; an argument keeps only the rows containing it (e.g. `1024x`).
 //! Each figure is the best of several timed batches of calls.
 
@@ -98,7 +98,7 @@ fn in_pool(threads: usize, s: &Shape) -> Result<f64, Box<dyn std::error::Error>>
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let kernel = std::env::var("FERRONET_GEMM_KERNEL").unwrap_or_else(|_| "auto".into());
+    let kernel = std::env::var("FERRONET_ISA").unwrap_or_else(|_| "auto".into());
     #[cfg(feature = "threads")]
     let threads = std::env::var("RAYON_NUM_THREADS")
         .ok()

@@ -5,6 +5,7 @@
 //! `dx = dy * f'(x)`, elementwise except for softmax, whose Jacobian couples a row.
 
 use crate::error::{check_len, checked_area, ShapeError};
+use crate::isa::multiversion;
 use crate::math;
 use crate::model::ModelError;
 
@@ -23,6 +24,7 @@ pub enum Activation {
 }
 
 /// Row-wise softmax in place, shifted by the row's maximum so that `e^` never overflows.
+#[inline(always)]
 fn softmax_rows(cols: usize, values: &mut [f32]) {
     for row in values.chunks_exact_mut(cols) {
         let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -33,6 +35,42 @@ fn softmax_rows(cols: usize, values: &mut [f32]) {
         }
         let inv = 1.0 / sum;
         row.iter_mut().for_each(|v| *v *= inv);
+    }
+}
+
+multiversion! {
+    fn activate(activation: Activation, cols: usize, values: &mut [f32]) {
+        match activation {
+            Activation::Linear => {}
+            Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::LeakyRelu { alpha } => {
+                values.iter_mut().for_each(|v| *v = if *v > 0.0 { *v } else { alpha * *v })
+            }
+            Activation::Tanh => values.iter_mut().for_each(|v| *v = math::tanh(*v)),
+            Activation::Sigmoid => values.iter_mut().for_each(|v| *v = math::sigmoid(*v)),
+            Activation::Softmax if cols > 0 => softmax_rows(cols, values),
+            Activation::Softmax => {}
+        }
+    }
+}
+
+multiversion! {
+    fn activate_backward(activation: Activation, cols: usize, y: &[f32], gradient: &mut [f32]) {
+        let pairs = gradient.iter_mut().zip(y);
+        match activation {
+            Activation::Linear => {}
+            Activation::Relu => pairs.for_each(|(g, &v)| *g = if v > 0.0 { *g } else { 0.0 }),
+            Activation::LeakyRelu { alpha } => pairs.for_each(|(g, &v)| *g = if v > 0.0 { *g } else { alpha * *g }),
+            Activation::Tanh => pairs.for_each(|(g, &v)| *g *= 1.0 - v * v),
+            Activation::Sigmoid => pairs.for_each(|(g, &v)| *g *= v * (1.0 - v)),
+            Activation::Softmax if cols > 0 => {
+                for (g_row, y_row) in gradient.chunks_exact_mut(cols).zip(y.chunks_exact(cols)) {
+                    let dot: f32 = g_row.iter().zip(y_row).map(|(g, v)| g * v).sum();
+                    g_row.iter_mut().zip(y_row).for_each(|(g, &v)| *g = v * (*g - dot));
+                }
+            }
+            Activation::Softmax => {}
+        }
     }
 }
 
@@ -60,42 +98,13 @@ impl Activation {
     /// `values = f(values)` over a row-major matrix of `cols` columns. The training model
     /// calls this on its own buffers; the public `*_forward` kernels copy, then call it.
     pub(crate) fn forward_in_place(self, cols: usize, values: &mut [f32]) {
-        match self {
-            Activation::Linear => {}
-            Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
-            Activation::LeakyRelu { alpha } => values
-                .iter_mut()
-                .for_each(|v| *v = if *v > 0.0 { *v } else { alpha * *v }),
-            Activation::Tanh => values.iter_mut().for_each(|v| *v = math::tanh(*v)),
-            Activation::Sigmoid => values.iter_mut().for_each(|v| *v = math::sigmoid(*v)),
-            Activation::Softmax if cols > 0 => softmax_rows(cols, values),
-            Activation::Softmax => {}
-        }
+        activate(self, cols, values);
     }
 
     /// `gradient = gradient * f'(x)`, computed from the forward output `y`: on entry
     /// `gradient` holds `dL/dy`, on exit `dL/dx`.
     pub(crate) fn backward_in_place(self, cols: usize, y: &[f32], gradient: &mut [f32]) {
-        let pairs = gradient.iter_mut().zip(y);
-        match self {
-            Activation::Linear => {}
-            Activation::Relu => pairs.for_each(|(g, &v)| *g = if v > 0.0 { *g } else { 0.0 }),
-            Activation::LeakyRelu { alpha } => {
-                pairs.for_each(|(g, &v)| *g = if v > 0.0 { *g } else { alpha * *g })
-            }
-            Activation::Tanh => pairs.for_each(|(g, &v)| *g *= 1.0 - v * v),
-            Activation::Sigmoid => pairs.for_each(|(g, &v)| *g *= v * (1.0 - v)),
-            Activation::Softmax if cols > 0 => {
-                for (g_row, y_row) in gradient.chunks_exact_mut(cols).zip(y.chunks_exact(cols)) {
-                    let dot: f32 = g_row.iter().zip(y_row).map(|(g, v)| g * v).sum();
-                    g_row
-                        .iter_mut()
-                        .zip(y_row)
-                        .for_each(|(g, &v)| *g = v * (*g - dot));
-                }
-            }
-            Activation::Softmax => {}
-        }
+        activate_backward(self, cols, y, gradient);
     }
 
     /// `y = f(x)` over a row-major `rows x cols` matrix.

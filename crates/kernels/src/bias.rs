@@ -1,6 +1,7 @@
 //! Bias broadcast (forward) and its adjoint, column sums (bias gradients).
 
 use crate::error::{check_len, checked_area, ShapeError};
+use crate::isa::multiversion;
 
 /// `x[r][c] += bias[c]` for a row-major `rows x cols` matrix, in place.
 pub fn bias_add(rows: usize, cols: usize, bias: &[f32], x: &mut [f32]) -> Result<(), ShapeError> {
@@ -9,12 +10,18 @@ pub fn bias_add(rows: usize, cols: usize, bias: &[f32], x: &mut [f32]) -> Result
     if cols == 0 {
         return Ok(());
     }
-    for row in x.chunks_exact_mut(cols) {
-        for (v, &b) in row.iter_mut().zip(bias) {
-            *v += b;
+    add_to_rows(cols, bias, x);
+    Ok(())
+}
+
+multiversion! {
+    fn add_to_rows(cols: usize, bias: &[f32], x: &mut [f32]) {
+        for row in x.chunks_exact_mut(cols) {
+            for (v, &b) in row.iter_mut().zip(bias) {
+                *v += b;
+            }
         }
     }
-    Ok(())
 }
 
 /// `sums[c] = x[0][c] + ... + x[rows-1][c]`, accumulated in f64 so every backend agrees

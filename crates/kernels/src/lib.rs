@@ -8,6 +8,7 @@ mod activations;
 mod bias;
 mod error;
 mod gemm;
+mod isa;
 mod losses;
 mod math;
 mod model;

@@ -7,6 +7,7 @@
 //! Sums run in f64 so that every backend reports the same loss.
 
 use crate::error::{check_len, checked_area, ShapeError};
+use crate::isa::multiversion;
 use crate::math;
 use crate::model::ModelError;
 
@@ -33,13 +34,13 @@ pub fn mean_squared_error(
         return Ok(0.0);
     }
     let scale = 2.0 / predictions.len() as f32;
-    let mut sum = 0.0f64;
-    for ((g, &p), &t) in gradient.iter_mut().zip(predictions).zip(targets) {
-        let diff = p - t;
-        sum += f64::from(diff) * f64::from(diff);
-        *g = scale * diff;
+    Ok(squared_error_sum(predictions, targets, gradient, scale) / predictions.len() as f64)
+}
+
+multiversion! {
+    fn squared_error_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], scale: f32) -> f64 {
+        sum_with_gradient(predictions, targets, gradient, |p, t| (p - t) * (p - t), |p, t| scale * (p - t))
     }
-    Ok(sum / predictions.len() as f64)
 }
 
 /// Mean over all elements of `-(t ln p + (1 - t) ln(1 - p))` with `p` clamped to
@@ -55,16 +56,16 @@ pub fn binary_cross_entropy(
         return Ok(0.0);
     }
     let inv_count = 1.0 / predictions.len() as f32;
-    let mut sum = 0.0f64;
-    for ((g, &p), &t) in gradient.iter_mut().zip(predictions).zip(targets) {
+    Ok(binary_cross_entropy_sum(predictions, targets, gradient, inv_count) / predictions.len() as f64)
+}
+
+multiversion! {
+    fn binary_cross_entropy_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_count: f32) -> f64 {
         // Clamping p and 1 - p below at EPSILON is clamping p to [EPSILON, 1 - EPSILON];
         // 1 - p is exact in float32 where it matters (p >= 0.5).
-        let log_p = math::ln(p.max(EPSILON));
-        let log_not_p = math::ln((1.0 - p).max(EPSILON));
-        sum -= f64::from(t * log_p + (1.0 - t) * log_not_p);
-        *g = (p - t) * inv_count;
+        let term = |p: f32, t: f32| -(t * math::ln(p.max(EPSILON)) + (1.0 - t) * math::ln((1.0 - p).max(EPSILON)));
+        sum_with_gradient(predictions, targets, gradient, term, |p, t| (p - t) * inv_count)
     }
-    Ok(sum / predictions.len() as f64)
 }
 
 /// Mean over rows of `-sum_j t_j ln p_j` for a row-major `rows x cols` matrix of softmax
@@ -88,14 +89,49 @@ pub fn softmax_cross_entropy(
         return Ok(0.0);
     }
     let inv_rows = 1.0 / rows as f32;
-    let mut sum = 0.0f64;
-    for ((g, &p), &t) in gradient.iter_mut().zip(predictions).zip(targets) {
-        if t != 0.0 {
-            sum -= f64::from(t * math::ln(p.max(EPSILON)));
-        }
-        *g = (p - t) * inv_rows;
+    Ok(softmax_cross_entropy_sum(predictions, targets, gradient, inv_rows) / rows as f64)
+}
+
+multiversion! {
+    fn softmax_cross_entropy_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_rows: f32) -> f64 {
+        // Zero targets contribute nothing, even where ln(p) is large.
+        let term = |p: f32, t: f32| if t == 0.0 { 0.0 } else { -t * math::ln(p.max(EPSILON)) };
+        sum_with_gradient(predictions, targets, gradient, term, |p, t| (p - t) * inv_rows)
     }
-    Ok(sum / rows as f64)
+}
+
+/// Independent f64 partial sums in [`sum_with_gradient`].
+const LANES: usize = 8;
+
+/// Writes `gradient[i] = grad(p_i, t_i)` and returns the f64 sum of `term(p_i, t_i)`. Eight
+/// interleaved accumulators keep the sum from serializing the loop, so the terms (logarithms
+/// included) are computed with SIMD; the ts backend's sequential sum differs only in f64
+/// rounding.
+#[inline(always)]
+fn sum_with_gradient(
+    predictions: &[f32],
+    targets: &[f32],
+    gradient: &mut [f32],
+    term: impl Fn(f32, f32) -> f32,
+    grad: impl Fn(f32, f32) -> f32,
+) -> f64 {
+    let mut lanes = [0.0f64; LANES];
+    let mut p_chunks = predictions.chunks_exact(LANES);
+    let mut t_chunks = targets.chunks_exact(LANES);
+    let mut g_chunks = gradient.chunks_exact_mut(LANES);
+    for ((p8, t8), g8) in (&mut p_chunks).zip(&mut t_chunks).zip(&mut g_chunks) {
+        for lane in 0..LANES {
+            lanes[lane] += f64::from(term(p8[lane], t8[lane]));
+            g8[lane] = grad(p8[lane], t8[lane]);
+        }
+    }
+    let mut tail = 0.0;
+    let rest = p_chunks.remainder().iter().zip(t_chunks.remainder());
+    for ((&p, &t), g) in rest.zip(g_chunks.into_remainder()) {
+        tail += f64::from(term(p, t));
+        *g = grad(p, t);
+    }
+    lanes.iter().sum::<f64>() + tail
 }
 
 /// A model's loss, as a training model stores it.

@@ -254,7 +254,7 @@ impl Model {
             .layers
             .get(index / 2)
             .ok_or_else(|| self.parameter_index_error(index))?;
-        Ok(if index % 2 == 0 {
+        Ok(if index.is_multiple_of(2) {
             &layer.weights
         } else {
             &layer.bias
@@ -265,7 +265,7 @@ impl Model {
     pub fn set_parameter(&mut self, index: usize, values: &[f32]) -> Result<(), ModelError> {
         let error = self.parameter_index_error(index);
         let layer = self.layers.get_mut(index / 2).ok_or(error)?;
-        let (target, rule) = if index % 2 == 0 {
+        let (target, rule) = if index.is_multiple_of(2) {
             (&mut layer.weights, "units*inputs")
         } else {
             (&mut layer.bias, "units")

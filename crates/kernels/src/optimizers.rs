@@ -1,6 +1,7 @@
 //! Optimizer updates, applied in place to one parameter buffer and its gradient.
 
 use crate::error::{check_len, ShapeError};
+use crate::isa::multiversion;
 use crate::model::ModelError;
 
 fn check_state(name: &'static str, state: &[f32], params: &[f32]) -> Result<(), ShapeError> {
@@ -10,10 +11,16 @@ fn check_state(name: &'static str, state: &[f32], params: &[f32]) -> Result<(), 
 /// Plain gradient descent: `params -= learning_rate * gradients`.
 pub fn sgd_update(learning_rate: f32, params: &mut [f32], gradients: &[f32]) -> Result<(), ShapeError> {
     check_state("gradients", gradients, params)?;
-    for (p, &g) in params.iter_mut().zip(gradients) {
-        *p -= learning_rate * g;
-    }
+    sgd_loop(learning_rate, params, gradients);
     Ok(())
+}
+
+multiversion! {
+    fn sgd_loop(learning_rate: f32, params: &mut [f32], gradients: &[f32]) {
+        for (p, &g) in params.iter_mut().zip(gradients) {
+            *p -= learning_rate * g;
+        }
+    }
 }
 
 /// Classical momentum: `velocity = momentum * velocity - learning_rate * gradients`, then
@@ -27,11 +34,17 @@ pub fn momentum_update(
 ) -> Result<(), ShapeError> {
     check_state("gradients", gradients, params)?;
     check_state("velocity", velocity, params)?;
-    for ((p, &g), v) in params.iter_mut().zip(gradients).zip(velocity.iter_mut()) {
-        *v = momentum * *v - learning_rate * g;
-        *p += *v;
-    }
+    momentum_loop(learning_rate, momentum, params, gradients, velocity);
     Ok(())
+}
+
+multiversion! {
+    fn momentum_loop(learning_rate: f32, momentum: f32, params: &mut [f32], gradients: &[f32], velocity: &mut [f32]) {
+        for ((p, &g), v) in params.iter_mut().zip(gradients).zip(velocity.iter_mut()) {
+            *v = momentum * *v - learning_rate * g;
+            *p += *v;
+        }
+    }
 }
 
 /// Adam (Kingma & Ba) with bias correction. `step` counts updates from 1.
@@ -56,19 +69,40 @@ pub fn adam_update(
     let step = i32::try_from(step.max(1)).unwrap_or(i32::MAX);
     let m_correction = (1.0 / (1.0 - f64::from(beta1).powi(step))) as f32;
     let v_correction = (1.0 / (1.0 - f64::from(beta2).powi(step))) as f32;
-    for (((p, &g), mi), vi) in params
-        .iter_mut()
-        .zip(gradients)
-        .zip(m.iter_mut())
-        .zip(v.iter_mut())
-    {
-        *mi = beta1 * *mi + (1.0 - beta1) * g;
-        *vi = beta2 * *vi + (1.0 - beta2) * g * g;
-        let m_hat = *mi * m_correction;
-        let v_hat = *vi * v_correction;
-        *p -= learning_rate * m_hat / (v_hat.sqrt() + epsilon);
-    }
+    let hyper = AdamStep {
+        learning_rate,
+        beta1,
+        beta2,
+        epsilon,
+        m_correction,
+        v_correction,
+    };
+    adam_loop(hyper, params, gradients, m, v);
     Ok(())
+}
+
+/// Adam's scalars for one step, bias corrections included.
+#[derive(Clone, Copy)]
+struct AdamStep {
+    learning_rate: f32,
+    beta1: f32,
+    beta2: f32,
+    epsilon: f32,
+    m_correction: f32,
+    v_correction: f32,
+}
+
+multiversion! {
+    fn adam_loop(hyper: AdamStep, params: &mut [f32], gradients: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let AdamStep { learning_rate, beta1, beta2, epsilon, m_correction, v_correction } = hyper;
+        for (((p, &g), mi), vi) in params.iter_mut().zip(gradients).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *mi = beta1 * *mi + (1.0 - beta1) * g;
+            *vi = beta2 * *vi + (1.0 - beta2) * g * g;
+            let m_hat = *mi * m_correction;
+            let v_hat = *vi * v_correction;
+            *p -= learning_rate * m_hat / (v_hat.sqrt() + epsilon);
+        }
+    }
 }
 
 /// A model's optimizer, as a training model stores it.

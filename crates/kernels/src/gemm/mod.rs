@@ -3,10 +3,9 @@
 //! The structure follows BLIS and bluss/matrixmultiply: the driver cuts the product into
 //! cache-sized blocks, packs each block of A and B into contiguous panels (absorbing any
 //! transpose), and hands every `MR x NR` tile of C to a register-blocked microkernel chosen
-//! once for this CPU (`detect.rs`). Small products skip packing (`small.rs`); large ones may
+//! once for this CPU (`crate::isa`). Small products skip packing (`small.rs`); large ones may
 //! be spread over threads (`threads.rs`, cargo feature `threads`).
 
-mod detect;
 mod driver;
 mod microkernel;
 mod pack;
@@ -25,6 +24,7 @@ mod neon;
 mod wasm_simd;
 
 use crate::error::{check_len, checked_area, ShapeError};
+use crate::isa::{self, Isa};
 use driver::gemm_blocked;
 use pack::Operand;
 
@@ -64,15 +64,15 @@ pub fn gemm(
         small::gemm_small(m, n, k, alpha, a, b, beta, c);
         return Ok(());
     }
-    match detect::selected() {
+    match isa::selected() {
         #[cfg(target_arch = "x86_64")]
-        detect::Kernel::Avx512 => gemm_blocked::<avx512::Avx512>(m, n, k, alpha, a, b, beta, c),
+        Isa::Avx512 => gemm_blocked::<avx512::Avx512>(m, n, k, alpha, a, b, beta, c),
         #[cfg(target_arch = "x86_64")]
-        detect::Kernel::Avx2 => gemm_blocked::<avx2::Avx2>(m, n, k, alpha, a, b, beta, c),
+        Isa::Avx2 => gemm_blocked::<avx2::Avx2>(m, n, k, alpha, a, b, beta, c),
         #[cfg(target_arch = "aarch64")]
-        detect::Kernel::Neon => gemm_blocked::<neon::Neon>(m, n, k, alpha, a, b, beta, c),
+        Isa::Neon => gemm_blocked::<neon::Neon>(m, n, k, alpha, a, b, beta, c),
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        detect::Kernel::WasmSimd => gemm_blocked::<wasm_simd::WasmSimd>(m, n, k, alpha, a, b, beta, c),
+        Isa::WasmSimd => gemm_blocked::<wasm_simd::WasmSimd>(m, n, k, alpha, a, b, beta, c),
         // `selected` never returns a kernel this build lacks; the scalar one is the fallback.
         _ => gemm_blocked::<scalar::Scalar>(m, n, k, alpha, a, b, beta, c),
     }
@@ -85,6 +85,7 @@ fn is_small(m: usize, n: usize, k: usize) -> bool {
 }
 
 /// Scales C by `beta`, without reading it when `beta == 0`.
+#[inline(always)]
 fn scale(c: &mut [f32], beta: f32) {
     if beta == 0.0 {
         c.fill(0.0);

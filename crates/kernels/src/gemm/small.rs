@@ -8,6 +8,7 @@
 
 use super::pack::Operand;
 use super::scale;
+use crate::isa::multiversion;
 
 /// Independent partial sums in `dot`: enough to hide the add latency and to fill a vector.
 const DOT_LANES: usize = 8;
@@ -16,7 +17,9 @@ const DOT_LANES: usize = 8;
 /// each element is a dot product along the depth instead.
 const NARROW: usize = 8;
 
-/// `C = alpha * op(A) * op(B) + beta * C` without packing; `c` is `m x n`.
+multiversion! {
+/// `C = alpha * op(A) * op(B) + beta * C` without packing; `c` is `m x n`. Compiled per
+/// instruction set: these loops are all the arithmetic of a small product.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_small(
     m: usize,
@@ -71,6 +74,7 @@ pub(crate) fn gemm_small(
         }
     }
 }
+}
 
 /// `c = product + beta * c`, not reading `c` when `beta == 0`. Writing each element once
 /// (rather than zeroing the row and adding to it) also spares a store-forwarding stall per
@@ -81,6 +85,7 @@ fn update(c: &mut f32, product: f32, beta: f32) {
 }
 
 /// A dot product in `DOT_LANES` interleaved partial sums, which vectorises.
+#[inline(always)]
 fn dot(x: &[f32], y: &[f32]) -> f32 {
     if x.len() < DOT_LANES {
         return x.iter().zip(y).map(|(&p, &q)| p * q).sum();
@@ -103,6 +108,7 @@ fn dot(x: &[f32], y: &[f32]) -> f32 {
 
 /// Row `i` of op(A) times column `j` of op(B), read through their strides, in four partial
 /// sums so the adds overlap.
+#[inline(always)]
 fn dot_strided(a: &Operand, i: usize, b: &Operand, j: usize, k: usize) -> f32 {
     let mut lanes = [0.0f32; 4];
     let mut p = 0;

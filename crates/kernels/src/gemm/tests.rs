@@ -1,6 +1,6 @@
-use super::detect::{forced, selected, Kernel, FORCE_ENV};
 use super::microkernel::Microkernel;
 use super::*;
+use crate::isa::{forced, selected, Isa, FORCE_ENV};
 use crate::test_util::{small_integers, Rng};
 
 /// The plain triple loop every microkernel is compared with.
@@ -95,9 +95,9 @@ fn accumulation_matches_scaling<K: Microkernel>() {
     assert_eq!(twice, once);
 }
 
-/// Whether `kernel` can run here. A kernel that was forced through `FERRONET_GEMM_KERNEL`
+/// Whether `kernel` can run here. A kernel that was forced through `FERRONET_ISA`
 /// but cannot run fails the test instead of being skipped silently.
-fn runnable(kernel: Kernel) -> bool {
+fn runnable(kernel: Isa) -> bool {
     let supported = kernel.is_supported();
     if let Some(Ok(forced)) = forced() {
         assert!(
@@ -151,17 +151,17 @@ macro_rules! microkernel_tests {
 
 microkernel_tests! {
     #[cfg(target_arch = "x86_64")]
-    avx512: crate::gemm::avx512::Avx512, super::Kernel::Avx512;
+    avx512: crate::gemm::avx512::Avx512, super::Isa::Avx512;
     #[cfg(target_arch = "x86_64")]
-    avx2: crate::gemm::avx2::Avx2, super::Kernel::Avx2;
+    avx2: crate::gemm::avx2::Avx2, super::Isa::Avx2;
     #[cfg(target_arch = "aarch64")]
-    neon: crate::gemm::neon::Neon, super::Kernel::Neon;
+    neon: crate::gemm::neon::Neon, super::Isa::Neon;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    wasm_simd: crate::gemm::wasm_simd::WasmSimd, super::Kernel::WasmSimd;
-    scalar: crate::gemm::scalar::Scalar, super::Kernel::Scalar;
+    wasm_simd: crate::gemm::wasm_simd::WasmSimd, super::Isa::WasmSimd;
+    scalar: crate::gemm::scalar::Scalar, super::Isa::Scalar;
 }
 
-/// The guard behind `FERRONET_GEMM_KERNEL`: a forced kernel must exist, run here, and be
+/// The guard behind `FERRONET_ISA`: a forced kernel must exist, run here, and be
 /// the one `gemm` uses, so CI that forces each ISA in turn cannot pass by skipping one.
 #[test]
 fn forced_kernel_is_known_supported_and_selected() {
@@ -182,13 +182,13 @@ fn forced_kernel_is_known_supported_and_selected() {
 #[test]
 fn selection_prefers_the_first_supported_kernel() {
     if forced().is_none() {
-        let first = Kernel::PRIORITY.into_iter().find(|kernel| kernel.is_supported());
+        let first = Isa::PRIORITY.into_iter().find(|kernel| kernel.is_supported());
         assert_eq!(Some(selected()), first);
     }
-    for kernel in Kernel::PRIORITY {
-        assert_eq!(Kernel::from_name(kernel.name()), Some(kernel));
+    for kernel in Isa::PRIORITY {
+        assert_eq!(Isa::from_name(kernel.name()), Some(kernel));
     }
-    assert!(Kernel::Scalar.is_supported());
+    assert!(Isa::Scalar.is_supported());
 }
 
 /// The direct loops for small products pass the same exact tests as the kernels.
