@@ -17,8 +17,9 @@ build_wasm() {
       RUSTFLAGS="-C target-feature=+simd128" \
         cargo build --release --target wasm32-unknown-unknown -p ferronet-wasm --target-dir "$target_dir" ;;
     debian)
-      # rustup's cargo comes first on PATH; the build-std route needs Debian's 1.96.
-      RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C target-feature=+simd128 -C linker=wasm-ld-16" \
+      # rustup's cargo and rustc come first on PATH; the build-std route needs Debian's 1.96
+      # for both (Debian's cargo would otherwise run rustup's rustc).
+      RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C target-feature=+simd128 -C linker=wasm-ld-16" \
         /usr/bin/cargo build --release --target wasm32-unknown-unknown -p ferronet-wasm \
         --target-dir "$target_dir" -Z build-std=std,panic_abort ;;
   esac
