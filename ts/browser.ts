@@ -20,3 +20,6 @@ import { browserPlatform } from './backends/browser-platform.js';
 usePlatform(browserPlatform);
 
 export * from './api.js';
+export { trainInWorker, type WorkerTraining, type WorkerTrainingOptions } from './worker/client.js';
+export { serveTrainingWorker } from './worker/serve.js';
+export type { WorkerProgress, WorkerTrainingRequest, WorkerTrainingResult } from './worker/messages.js';

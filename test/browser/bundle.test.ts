@@ -50,6 +50,7 @@ async function bundledModules(entry: string): Promise<string[]> {
 it('bundles the browser entry with no Node built-in, no native addon and the wasm loader', async () => {
   const modules = await bundledModules('ts/browser.ts');
   expect(modules).toContain('ts/backends/wasm/generated/ferronet_wasm.js');
+  expect(modules).toContain('ts/worker/serve.ts');
   expect(modules.filter((id) => id.includes('backends/native/') || id.endsWith('.node') || id.includes('node-platform'))).toEqual([]);
 });
 
