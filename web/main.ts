@@ -21,7 +21,7 @@ import { trainParityRun } from './parity.js';
 import { drawBoundary, drawLoss, viewOf, type View } from './plot.js';
 
 /** What the end-to-end test calls in the page. */
-export interface DemoTestHook {
+interface DemoTestHook {
   /** Trains the fixed parity run on the page's wasm backend and returns its parameters. */
   trainParityRun(): Promise<number[][]>;
 }
@@ -43,6 +43,7 @@ const trainButton = element('train') as HTMLButtonElement;
 const boundaryCanvas = element('boundary') as HTMLCanvasElement;
 const lossCanvas = element('loss') as HTMLCanvasElement;
 const status = element('status') as HTMLOutputElement;
+const choices = element('choices') as HTMLFieldSetElement;
 const field = (name: string): HTMLInputElement | HTMLSelectElement => form.elements.namedItem(name) as HTMLInputElement;
 
 function show(id: string, text: string): void {
@@ -67,9 +68,10 @@ function chooseDataset(name: DatasetName): void {
 }
 
 /** The form's settings as ferronet options (ferronet itself checks them and says what is wrong). */
-function readSettings(): { network: NetworkOptions; trainer: TrainerOptions; epochs: number; inWorker: boolean } {
+function readSettings(): { network: NetworkOptions; trainer: TrainerOptions; batchSize: number; epochs: number; inWorker: boolean } {
   const number = (name: string): number => Number(field(name).value);
   return {
+    batchSize: number('batchSize'),
     network: {
       inputSize: 2,
       layers: [{ units: number('hiddenUnits'), activation: field('activation').value as Suggested['activation'] }, { units: 1, activation: 'sigmoid' }],
@@ -119,6 +121,7 @@ async function train(): Promise<void> {
   show('backend', network.backend);
   const run: Run = { network, losses: [], samplesSeen: 0, started: performance.now(), refresh: () => undefined, stop: () => undefined };
   running = run;
+  choices.disabled = true;
   trainButton.textContent = 'Stop';
   setStatus('training', settings.inWorker ? 'training in a Web Worker' : 'training in the page');
 
@@ -153,6 +156,7 @@ async function train(): Promise<void> {
     cancelAnimationFrame(frame);
     network.dispose();
     running = null;
+    choices.disabled = false;
     trainButton.textContent = 'Train';
   }
 }
@@ -171,7 +175,7 @@ async function trainHere(run: Run, settings: ReturnType<typeof readSettings>): P
       run.losses.push(logs.loss);
     },
     onProgress: (progress) => {
-      run.samplesSeen = progress.epoch * data.samples + Math.min(progress.batch * trainer.batchSize, data.samples);
+      run.samplesSeen = progress.epoch * data.samples + Math.min(progress.batch * settings.batchSize, data.samples);
     },
   });
 }
@@ -185,7 +189,7 @@ async function trainElsewhere(run: Run, settings: ReturnType<typeof readSettings
       onProgress: ({ backend, progress, epochs }) => {
         show('backend', `${backend} (in the worker)`);
         for (const { logs } of epochs) run.losses.push(logs.loss);
-        run.samplesSeen = progress.epoch * data.samples + Math.min(progress.batch * (settings.trainer.batchSize ?? 32), data.samples);
+        run.samplesSeen = progress.epoch * data.samples + Math.min(progress.batch * settings.batchSize, data.samples);
       },
     },
   );

@@ -142,7 +142,15 @@ it('trains the planar set past 88% on wasm in a Web Worker', async () => {
   expect(shown.accuracy).toBeGreaterThanOrEqual(0.88);
 });
 
-it("matches the ts backend in Node within 1e-4 after 100 steps", async () => {
+it("shows the worker's RangeError for a bad setting, naming it", async () => {
+  await page.setChecked('input[name="inWorker"]', true);
+  await page.fill('input[name="batchSize"]', '1000');
+  await page.click('#train');
+  await page.waitForSelector('#status[data-state="failed"]', { timeout: 30_000 });
+  expect(await page.textContent('#status')).toBe('batchSize: expected at most the number of samples (400), got 1000');
+});
+
+it('matches the ts backend in Node within 1e-4 after 100 steps', async () => {
   const inPage = await page.evaluate(() => (window.ferronetDemo as NonNullable<Window['ferronetDemo']>).trainParityRun());
   const inNode = await trainParityRun({ Network, Trainer, planarDataset }, 'ts');
   expect(inPage.length).toBe(inNode.length);
