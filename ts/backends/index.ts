@@ -87,7 +87,10 @@ export function setWasmSource(source: WasmSource): void {
   wasmSource = source;
 }
 
-/** Loads a backend by name, or the fastest that loads here for `'auto'`. Each loads once per process. */
+/**
+ * Loads a backend by name, or the fastest that loads here for `'auto'`. Each loads once per
+ * process; one that failed is tried again on the next call.
+ */
 export async function loadBackend(name: BackendName | 'auto' = 'auto'): Promise<Backend> {
   checkOneOf('backend', name, ['auto', ...BACKEND_NAMES]);
   if (name !== 'auto') return loadOnce(name);
