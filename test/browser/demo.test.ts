@@ -93,11 +93,11 @@ async function trainInPage(settings: { inWorker: boolean }): Promise<Shown> {
   await page.selectOption('select[name="activation"]', 'tanh');
   await page.fill('input[name="learningRate"]', '0.02');
   await page.fill('input[name="batchSize"]', '32');
-  await page.fill('input[name="epochs"]', '1000');
+  await page.fill('input[name="epochs"]', '2000');
   await page.setChecked('input[name="inWorker"]', settings.inWorker);
   await page.click('#train');
   await page.waitForSelector('#status[data-state="done"], #status[data-state="failed"]', { timeout: 60_000 });
-  expect(await page.textContent('#status')).toMatch(/^trained 1000 epochs$/);
+  expect(await page.textContent('#status')).toBe('trained 2000 epochs');
   const text = async (selector: string): Promise<string> => (await page.textContent(selector)) ?? '';
   const value = async (selector: string): Promise<number> => Number(await page.getAttribute(selector, 'data-value'));
   return {
@@ -128,9 +128,9 @@ it('trains the planar set past 88% on wasm in the page, redrawing without freezi
   expect(shown.accuracy).toBeGreaterThanOrEqual(0.88);
   expect(await canvas()).not.toBe(before);
   // fit() hands the thread back about every 20 ms. A frozen page would paint no frame until
-  // the end: its longest frame would be the whole run. Loose bounds: other tests share the CPU.
-  expect(shown.framesPerSecond).toBeGreaterThanOrEqual(10);
-  expect(shown.longestFrame).toBeLessThan((1000 * shown.seconds) / 2);
+  // the end: its longest time without a frame would be the whole run. The bound is relative,
+  // as a busy machine slows painting and training alike.
+  expect(shown.longestFrame).toBeLessThan((1000 * shown.seconds) / 4);
   await mkdir(join(ROOT, 'test-results'), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
 });
