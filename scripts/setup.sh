@@ -6,6 +6,7 @@
 #   Rust          -> rustup's toolchain for the native addon; for wasm32, rustup's target where
 #                    it can be fetched, else Debian's rustc-web + build-std (apt-get, as root)
 #   wasm-bindgen  -> cargo install wasm-bindgen-cli, the exact version Cargo.lock pins
+#   Chromium      -> Debian's chromium (apt-get), for the browser end-to-end test
 #   build         -> scripts/build.sh (wasm module, native addon, TypeScript)
 #   demo          -> examples/planar.ts
 set -euo pipefail
@@ -58,6 +59,13 @@ if [ "$have" != "$want" ]; then
 else
   echo "wasm-bindgen $have"
 fi
+
+say "Chromium (npm test drives the browser demo in it)"
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium || die "cannot install Chromium: install Debian's chromium package (the browser test runs /usr/bin/chromium)"
+fi
+# Debian's launcher script prints a harmless shell warning on stderr on some machines.
+/usr/bin/chromium --version 2>/dev/null
 
 bash scripts/build.sh
 

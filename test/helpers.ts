@@ -1,7 +1,7 @@
 /** Shared test utilities: seeded data and tolerant comparisons. */
 
 import { expect } from 'vitest';
-import { loadBackend, type Backend, type BackendName } from '../ts/backends/index.js';
+import { loadBackend, type Backend, type BackendName } from '../ts/index.js';
 import { Random } from '../ts/random.js';
 
 /** The backends compared against the ts reference. Each must load: npm test runs after setup. */

@@ -8,32 +8,15 @@
  *   .fit(x, y, { epochs: 10000 });
  * ```
  *
+ * This is the Node entry point: the native addon first, then wasm (read from disk), then ts.
+ * Browsers and bundlers get ts/browser.ts through the package's exports map.
+ *
  * @packageDocumentation
  */
 
-export { Network, type NetworkOptions, type LayerWeights, type EvaluationResult } from './network.js';
-export {
-  Trainer,
-  TrainingDivergedError,
-  type TrainerOptions,
-  type FitOptions,
-  type FitProgress,
-  type EpochLogs,
-  type History,
-  type LabeledData,
-} from './trainer.js';
-export { availableBackends, loadBackend, type BackendStatus } from './backends/index.js';
-export type { Backend, BackendModel, BackendName, Evaluation, Kernels, KernelName, Tensor, TrainingData, TrainOutcome } from './backends/backend.js';
-export { ACTIVATIONS, INITIALIZERS, type ActivationName, type InitializerName, type LayerConfig, type LayerShape } from './layers/index.js';
-export { LOSSES, type LossName } from './losses/index.js';
-export {
-  OPTIMIZERS,
-  type OptimizerName,
-  type OptimizerConfig,
-  type SgdConfig,
-  type MomentumConfig,
-  type AdamConfig,
-  type OptimizerSettings,
-} from './optimizers/index.js';
-export { Random, type NumberArray } from './random.js';
-export { planarDataset, type Dataset } from './datasets/planar.js';
+import { usePlatform } from './backends/index.js';
+import { nodePlatform } from './backends/node-platform.js';
+
+usePlatform(nodePlatform);
+
+export * from './api.js';

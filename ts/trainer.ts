@@ -111,11 +111,23 @@ function now(): number {
   return performance.now();
 }
 
-/** Lets timers, I/O and rendering run between groups of batches. */
+/**
+ * Lets timers, I/O, input and rendering run between groups of batches. Node has setImmediate;
+ * browsers and workers do not, and their setTimeout(0) waits at least 4 ms once nested, so
+ * there a message to ourselves is the prompt way back after the queued tasks.
+ */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => {
-    if (typeof setImmediate === 'function') setImmediate(resolve);
-    else setTimeout(resolve, 0);
+    if (typeof setImmediate === 'function') {
+      setImmediate(resolve);
+      return;
+    }
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
   });
 }
 

@@ -1,11 +1,17 @@
 /**
  * Finding and loading backends. `'auto'` takes the first that loads of native (Node only),
  * wasm and ts; {@link availableBackends} says what loaded here and why the others did not.
+ *
+ * How native and wasm load depends on where ferronet runs, so each entry point hands its
+ * {@link Platform} to {@link usePlatform} when it is imported: ts/index.ts for Node,
+ * ts/browser.ts for browsers and bundlers. This module imports neither, which keeps the
+ * native addon and Node's built-ins out of a browser bundle.
  */
 
 import { BACKEND_NAMES, type Backend, type BackendName } from './backend.js';
 import { createTsBackend } from './ts/index.js';
-import { checkOneOf } from '../validation.js';
+import { loadWasmBackend, type WasmSource } from './wasm/index.js';
+import { checkOneOf, fail } from '../validation.js';
 
 /** What loading one backend gave on this machine. */
 export interface BackendStatus {
@@ -17,32 +23,74 @@ export interface BackendStatus {
   reason?: string;
 }
 
+/** What an entry point knows about its runtime: how to load the addon, where the wasm module is. */
+export interface Platform {
+  /** Loads the native backend, or rejects saying why it cannot here. */
+  loadNative(): Promise<Backend>;
+  /** The wasm module to instantiate when {@link setWasmSource} was not called. */
+  defaultWasmSource(): Promise<WasmSource>;
+}
+
+let platform: Platform | null = null;
+let wasmSource: WasmSource | null = null;
 const loading = new Map<BackendName, Promise<Backend>>();
+
+/** Called once by each entry point, before anything loads a backend. */
+export function usePlatform(entryPlatform: Platform): void {
+  platform = entryPlatform;
+}
+
+function currentPlatform(): Platform {
+  if (!platform) throw new Error("ferronet was imported without its entry point: import from 'ferronet'");
+  return platform;
+}
 
 function loadOnce(name: BackendName): Promise<Backend> {
   let backend = loading.get(name);
   if (!backend) {
     backend = loaders[name]();
     loading.set(name, backend);
+    // A failed load is forgotten, so that a call after setWasmSource() can try again.
+    backend.catch(() => loading.delete(name));
   }
   return backend;
 }
 
 const loaders: Record<BackendName, () => Promise<Backend>> = {
-  native: async () => {
-    const isNode = typeof process !== 'undefined' && typeof process.versions.node === 'string';
-    if (!isNode) throw new Error('the native addon needs Node.js');
-    const { loadNativeBackend } = await import('./native/index.js');
-    return loadNativeBackend();
-  },
-  wasm: async () => {
-    const { loadWasmBackend } = await import('./wasm/index.js');
-    return loadWasmBackend();
-  },
+  native: () => currentPlatform().loadNative(),
+  wasm: async () => loadWasmBackend(wasmSource ?? (await currentPlatform().defaultWasmSource())),
   ts: () => Promise.resolve(createTsBackend()),
 };
 
-/** Loads a backend by name, or the fastest that loads here for `'auto'`. Each loads once per process. */
+/**
+ * Tells the wasm backend where its module is, for bundlers and servers that move the `.wasm`
+ * file away from the package's own copy: a URL (fetched and compiled as it streams when the
+ * server sends `application/wasm`), a `Response`, the file's bytes, or a compiled
+ * `WebAssembly.Module`. Call it before the first network is created; by default the browser
+ * build fetches the file beside its own script and the Node build reads it from disk.
+ *
+ * ```ts
+ * import wasmUrl from 'ferronet/ferronet.wasm?url'; // Vite
+ * setWasmSource(wasmUrl);
+ * ```
+ */
+export function setWasmSource(source: WasmSource): void {
+  const isSource =
+    typeof source === 'string' ||
+    source instanceof URL ||
+    (typeof Response === 'function' && source instanceof Response) ||
+    source instanceof ArrayBuffer ||
+    ArrayBuffer.isView(source) ||
+    source instanceof WebAssembly.Module;
+  if (!isSource) fail('type', 'source', 'a URL, a string, a Response, an ArrayBuffer or view, or a WebAssembly.Module', source);
+  if (loading.has('wasm')) throw new Error('setWasmSource: the wasm backend has already loaded; call setWasmSource before creating a network');
+  wasmSource = source;
+}
+
+/**
+ * Loads a backend by name, or the fastest that loads here for `'auto'`. Each loads once per
+ * process; one that failed is tried again on the next call.
+ */
 export async function loadBackend(name: BackendName | 'auto' = 'auto'): Promise<Backend> {
   checkOneOf('backend', name, ['auto', ...BACKEND_NAMES]);
   if (name !== 'auto') return loadOnce(name);
@@ -71,3 +119,4 @@ export async function availableBackends(): Promise<BackendStatus[]> {
 }
 
 export type { Backend, BackendName, KernelName, Kernels, Tensor } from './backend.js';
+export type { WasmSource } from './wasm/index.js';

@@ -59,17 +59,19 @@ function isWasmTensor(value: unknown): value is WasmTensor {
   return value instanceof WasmTensor;
 }
 
-/** The module bundled beside this file: bytes from disk in Node, a URL elsewhere. */
-async function defaultSource(): Promise<WasmSource> {
-  const url = new URL('./generated/ferronet_wasm_bg.wasm', import.meta.url);
-  if (url.protocol !== 'file:') return url;
-  const { readFile } = await import('node:fs/promises');
-  return readFile(url);
-}
+/**
+ * The module shipped beside this file. Written as `new URL('<literal>', import.meta.url)` so
+ * that bundlers (Vite, webpack, Rollup plugins) see the file and emit it with the bundle.
+ */
+export const BUNDLED_WASM_URL = new URL('./generated/ferronet_wasm_bg.wasm', import.meta.url);
 
-/** Instantiates the module (once per page or process) and returns the backend over it. */
-export async function loadWasmBackend(source?: WasmSource): Promise<Backend> {
-  const exports = await init({ module_or_path: source ?? (await defaultSource()) });
+/**
+ * Instantiates the module (once per page or process) and returns the backend over it. A URL
+ * or `Response` goes through wasm-bindgen's loader, which compiles while the file downloads
+ * (`instantiateStreaming`) when the server sends `application/wasm`.
+ */
+export async function loadWasmBackend(source: WasmSource): Promise<Backend> {
+  const exports = await init({ module_or_path: source });
   const memory = exports.memory;
   // Assigning the generated bindings to our interface makes tsc check their signatures.
   const raw: Kernels<bindings.Tensor> = bindings;

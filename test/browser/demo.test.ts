@@ -1,0 +1,170 @@
+/**
+ * The demo page, built with Vite and driven in Debian's Chromium: it trains on the wasm
+ * backend in the page and in a Web Worker, redraws as it goes, agrees with the ts backend in
+ * Node, and logs nothing to the console. Leaves test-results/browser-demo.png behind.
+ */
+
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Network, planarDataset, Trainer } from '../../ts/index.js';
+import { trainParityRun } from '../../web/parity.js';
+import { expectClose } from '../helpers.js';
+import { serveDirectory, type StaticServer } from './static-server.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+// Headless, and quiet: this machine has no network, and Chromium otherwise keeps trying one.
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SCREENSHOT = join(ROOT, 'test-results/browser-demo.png');
+
+let scratch: string;
+let server: StaticServer;
+let context: BrowserContext;
+let page: Page;
+const consoleProblems: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: npm run setup installs Debian's chromium`);
+  scratch = await mkdtemp(join(tmpdir(), 'ferronet-browser-'));
+  const site = join(scratch, 'site');
+  await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: site } });
+  server = await serveDirectory(site);
+  // A fresh profile per run: nothing cached from an earlier build.
+  context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1100, height: 640 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') consoleProblems.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => consoleProblems.push(`uncaught: ${error.message}`));
+  // Count streaming compilations: the proof that the server's application/wasm was enough.
+  await page.addInitScript(() => {
+    const instantiateStreaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
+    const counted = globalThis as { streamingCompilations?: number };
+    counted.streamingCompilations = 0;
+    WebAssembly.instantiateStreaming = (source, imports) => {
+      counted.streamingCompilations = (counted.streamingCompilations ?? 0) + 1;
+      return instantiateStreaming(source, imports);
+    };
+  });
+  await page.goto(server.url);
+  await page.waitForSelector('#status[data-state="idle"]', { timeout: 30_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await context.close();
+  await server.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** What the page shows after a run. */
+interface Shown {
+  accuracy: number;
+  backend: string;
+  samplesPerSec: string;
+  elapsed: string;
+  seconds: number;
+  framesPerSecond: number;
+  longestFrame: number;
+}
+
+/** Sets the form, presses Train and waits for the run to end; returns what the page shows. */
+async function trainInPage(settings: { inWorker: boolean }): Promise<Shown> {
+  await page.selectOption('select[name="dataset"]', 'planar');
+  await page.fill('input[name="hiddenUnits"]', '8');
+  await page.selectOption('select[name="activation"]', 'tanh');
+  await page.fill('input[name="learningRate"]', '0.02');
+  await page.fill('input[name="batchSize"]', '32');
+  await page.fill('input[name="epochs"]', '2000');
+  await page.setChecked('input[name="inWorker"]', settings.inWorker);
+  await page.click('#train');
+  await page.waitForSelector('#status[data-state="done"], #status[data-state="failed"]', { timeout: 60_000 });
+  expect(await page.textContent('#status')).toBe('trained 2000 epochs');
+  const text = async (selector: string): Promise<string> => (await page.textContent(selector)) ?? '';
+  const value = async (selector: string): Promise<number> => Number(await page.getAttribute(selector, 'data-value'));
+  return {
+    accuracy: await value('#accuracy'),
+    backend: await text('#backend'),
+    samplesPerSec: await text('#samplesPerSec'),
+    elapsed: await text('#elapsed'),
+    seconds: Number.parseFloat(await text('#elapsed')),
+    framesPerSecond: await value('#framesPerSecond'),
+    longestFrame: await value('#longestFrame'),
+  };
+}
+
+it('fetches the module as application/wasm and compiles it while it streams', async () => {
+  const wasm = server.served.filter((response) => response.path.endsWith('.wasm'));
+  expect(wasm.length).toBeGreaterThan(0);
+  expect(wasm.every((response) => response.status === 200 && response.contentType === 'application/wasm')).toBe(true);
+  expect(await page.evaluate(() => (globalThis as { streamingCompilations?: number }).streamingCompilations)).toBe(1);
+  expect(await page.textContent('#backend')).toBe('wasm');
+});
+
+it('trains the planar set past 88% on wasm in the page, redrawing without freezing it', async () => {
+  const canvas = (): Promise<string> => page.evaluate(() => (document.getElementById('boundary') as HTMLCanvasElement).toDataURL());
+  const before = await canvas();
+  const shown = await trainInPage({ inWorker: false });
+  console.log('page:', shown);
+  expect(shown.backend).toBe('wasm');
+  expect(shown.accuracy).toBeGreaterThanOrEqual(0.88);
+  expect(await canvas()).not.toBe(before);
+  // fit() hands the thread back about every 20 ms. A frozen page would paint no frame until
+  // the end: its longest time without a frame would be the whole run. The bound is relative,
+  // as a busy machine slows painting and training alike.
+  expect(shown.longestFrame).toBeLessThan((1000 * shown.seconds) / 4);
+  await mkdir(join(ROOT, 'test-results'), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+});
+
+it('trains the planar set past 88% on wasm in a Web Worker', async () => {
+  const shown = await trainInPage({ inWorker: true });
+  console.log('worker:', shown);
+  expect(shown.backend).toBe('wasm (in the worker)');
+  expect(shown.accuracy).toBeGreaterThanOrEqual(0.88);
+});
+
+it("shows the worker's RangeError for a bad setting, naming it", async () => {
+  await page.setChecked('input[name="inWorker"]', true);
+  await page.fill('input[name="batchSize"]', '1000');
+  await page.click('#train');
+  await page.waitForSelector('#status[data-state="failed"]', { timeout: 30_000 });
+  expect(await page.textContent('#status')).toBe('batchSize: expected at most the number of samples (400), got 1000');
+});
+
+it('matches the ts backend in Node within 1e-4 after 100 steps', async () => {
+  const inPage = await page.evaluate(() => (window.ferronetDemo as NonNullable<Window['ferronetDemo']>).trainParityRun());
+  const inNode = await trainParityRun({ Network, Trainer, planarDataset }, 'ts');
+  expect(inPage.length).toBe(inNode.length);
+  let largestDifference = 0;
+  inNode.forEach((expected, index) => {
+    const got = inPage[index] as number[];
+    expectClose(got, expected, 1e-4, 1e-2);
+    expected.forEach((value, i) => {
+      largestDifference = Math.max(largestDifference, Math.abs((got[i] as number) - value));
+    });
+  });
+  console.log(`parity: largest |wasm in Chromium - ts in Node| = ${largestDifference.toExponential(2)}`);
+});
+
+it('logged no errors or warnings to the console', () => {
+  expect(consoleProblems).toEqual([]);
+});

@@ -1,0 +1,31 @@
+/**
+ * Everything ferronet's two entry points share: ts/index.ts (Node) and ts/browser.ts
+ * (browsers and bundlers) each set their platform and re-export this.
+ */
+
+export { Network, type NetworkOptions, type LayerWeights, type EvaluationResult } from './network.js';
+export {
+  Trainer,
+  TrainingDivergedError,
+  type TrainerOptions,
+  type FitOptions,
+  type FitProgress,
+  type EpochLogs,
+  type History,
+  type LabeledData,
+} from './trainer.js';
+export { availableBackends, loadBackend, setWasmSource, type BackendStatus, type WasmSource } from './backends/index.js';
+export type { Backend, BackendModel, BackendName, Evaluation, Kernels, KernelName, Tensor, TrainingData, TrainOutcome } from './backends/backend.js';
+export { ACTIVATIONS, INITIALIZERS, type ActivationName, type InitializerName, type LayerConfig, type LayerShape } from './layers/index.js';
+export { LOSSES, type LossName } from './losses/index.js';
+export {
+  OPTIMIZERS,
+  type OptimizerName,
+  type OptimizerConfig,
+  type SgdConfig,
+  type MomentumConfig,
+  type AdamConfig,
+  type OptimizerSettings,
+} from './optimizers/index.js';
+export { Random, type NumberArray } from './random.js';
+export { planarDataset, type Dataset } from './datasets/planar.js';
