@@ -6,6 +6,7 @@ import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losse
 import { internalsOf, Network } from './network.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type OptimizerSettings } from './optimizers/index.js';
 import { Random } from './random.js';
+import { BatchSchedule, type PlannedCall } from './schedule.js';
 import { checkBoolean, checkOneOf, checkPositiveInteger, fail } from './validation.js';
 
 /** How a {@link Trainer} trains. */
@@ -200,67 +201,106 @@ export class Trainer {
     internal.fitting = true;
     const data = model.bindData(x, targets, samples);
     const history: History = { epochs: 0, loss: [], accuracy: [], valLoss: [], valAccuracy: [], samplesPerSec: [] };
+    const schedule = new BatchSchedule(samples, this.batchSize, epochs, this.shuffle ? this.#random : null);
+    const { batchesPerEpoch } = schedule;
+    // Calls may span epochs only when nothing looks at the network between them.
+    const acrossEpochs = validation === undefined && onEpochEnd === undefined;
+    let records = { losses: new Float64Array(1), correct: new Uint32Array(1) };
+    /** The epoch being accumulated: its loss sum (loss x rows), correct count and seconds. */
+    const current = { lossSum: 0, correct: 0, seconds: 0 };
+    let budget = 1;
     try {
-      const order = new Uint32Array(samples);
-      const batches = Math.ceil(samples / this.batchSize);
-      let batchesPerCall = 1;
+      // fit() never finishes synchronously, even when every batch fits in one call: a second
+      // fit() made in the same turn must meet the first one still running.
+      await yieldToEventLoop();
       let lastYield = now();
-      for (let epoch = 0; epoch < epochs && !signal?.aborted; epoch++) {
-        // Each epoch shuffles a fresh 0..n-1, so epoch k's order depends on the seed and k
-        // alone, not on how the epochs were split across fit() calls.
-        order.forEach((_, i) => (order[i] = i));
-        if (this.shuffle) this.#random.shuffle(order);
+      while (!schedule.done && !signal?.aborted) {
+        const call = schedule.next(budget, acrossEpochs);
+        const count = call.ends.length;
+        if (records.losses.length < count) records = { losses: new Float64Array(count), correct: new Uint32Array(count) };
         const started = now();
-        let lossSum = 0;
-        let correct = 0;
-        for (let batch = 0; batch < batches && !signal?.aborted; ) {
-          const count = Math.min(batchesPerCall, batches - batch);
-          const indices = order.subarray(batch * this.batchSize, Math.min((batch + count) * this.batchSize, samples));
-          const callStarted = now();
-          const outcome = model.trainBatches(data, indices, this.batchSize);
-          if (outcome.diverged) {
-            internal.trainingOwner = null; // the optimizer state saw the diverged steps: start afresh next fit
-            const what = Number.isFinite(outcome.lastLoss)
-              ? `the weights overflowed by batch ${batch + count}`
-              : `the loss became ${outcome.lastLoss} at batch ${batch + outcome.batches + 1}`;
-            throw new TrainingDivergedError(
-              `fit: training diverged in epoch ${epoch + 1}: ${what}; ` +
-                `training stopped and the weights were restored to their values before batch ${batch + 1} of that epoch`,
-              history,
-            );
-          }
-          lossSum += outcome.lossSum;
-          correct += outcome.correct;
-          batch += count;
-          const elapsed = now() - callStarted;
-          batchesPerCall = Math.max(1, Math.min(2 * count, Math.round((count * TARGET_CALL_MS) / Math.max(elapsed, 0.01))));
-          const seen = Math.min(batch * this.batchSize, samples);
-          onProgress?.({ epoch, epochs, batch, batches, loss: lossSum / seen, samplesPerSec: seen / ((now() - started) / 1000) });
-          if (now() - lastYield > TARGET_CALL_MS) {
-            await yieldToEventLoop();
-            lastYield = now();
+        const [losses, correct] = [records.losses.subarray(0, count), records.correct.subarray(0, count)];
+        const outcome = model.trainBatches(data, call.indices, call.ends, losses, correct);
+        const seconds = (now() - started) / 1000;
+        if (outcome.diverged) {
+          internal.trainingOwner = null; // the optimizer state saw the diverged steps: start afresh next fit
+          throw this.#divergence(call, batchesPerEpoch, outcome.batches, losses[outcome.batches] ?? 0, history);
+        }
+        let stop = false;
+        for (let b = 0; b < count && !stop; b++) {
+          const position = call.batch + b;
+          const batch = position % batchesPerEpoch;
+          const rows = schedule.rowsOf(batch);
+          current.lossSum += (losses[b] as number) * rows;
+          current.correct += correct[b] as number;
+          current.seconds += seconds / count;
+          if (batch === batchesPerEpoch - 1) {
+            const epoch = call.epoch + Math.floor(position / batchesPerEpoch);
+            const logs = this.#endEpoch(current, samples, validation, history);
+            Object.assign(current, { lossSum: 0, correct: 0, seconds: 0 });
+            const verdict = onEpochEnd?.(epoch, logs);
+            stop = (verdict instanceof Promise ? await verdict : verdict) === false;
           }
         }
-        if (signal?.aborted) break;
-        const logs: EpochLogs = { loss: lossSum / samples, accuracy: correct / samples, samplesPerSec: samples / ((now() - started) / 1000) };
-        if (validation) {
-          const result = model.evaluate(this.loss, validation.x, validation.targets, validation.samples);
-          logs.valLoss = result.loss;
-          logs.valAccuracy = result.correct / validation.samples;
-          history.valLoss.push(logs.valLoss);
-          history.valAccuracy.push(logs.valAccuracy);
+        if (stop) break;
+        budget = Math.max(1, Math.min(2 * count, Math.round((count * TARGET_CALL_MS) / Math.max(seconds * 1000, 0.01))));
+        if (onProgress) {
+          const done = (call.batch + count) % batchesPerEpoch || batchesPerEpoch;
+          const epoch = call.epoch + Math.floor((call.batch + count - 1) / batchesPerEpoch);
+          const seen = Math.min(done * this.batchSize, samples);
+          const loss = done === batchesPerEpoch ? (history.loss.at(-1) as number) : current.lossSum / seen;
+          const rate = done === batchesPerEpoch ? (history.samplesPerSec.at(-1) as number) : seen / current.seconds;
+          onProgress({ epoch, epochs, batch: done, batches: batchesPerEpoch, loss, samplesPerSec: rate });
         }
-        history.loss.push(logs.loss);
-        history.accuracy.push(logs.accuracy);
-        history.samplesPerSec.push(logs.samplesPerSec);
-        history.epochs += 1;
-        if ((await onEpochEnd?.(epoch, logs)) === false) break;
+        if (now() - lastYield > TARGET_CALL_MS) {
+          await yieldToEventLoop();
+          lastYield = now();
+        }
       }
       return history;
     } finally {
       data.dispose();
       internal.fitting = false;
     }
+  }
+
+  /** Closes an epoch: its logs (with validation figures when there is validation data), recorded in `history`. */
+  #endEpoch(
+    current: { lossSum: number; correct: number; seconds: number },
+    samples: number,
+    validation: { x: Float32Array; targets: Float32Array; samples: number } | undefined,
+    history: History,
+  ): EpochLogs {
+    const logs: EpochLogs = { loss: current.lossSum / samples, accuracy: current.correct / samples, samplesPerSec: samples / current.seconds };
+    if (validation) {
+      const { model } = internalsOf(this.network, 'fit');
+      const result = model.evaluate(this.loss, validation.x, validation.targets, validation.samples);
+      logs.valLoss = result.loss;
+      logs.valAccuracy = result.correct / validation.samples;
+      history.valLoss.push(logs.valLoss);
+      history.valAccuracy.push(logs.valAccuracy);
+    }
+    history.loss.push(logs.loss);
+    history.accuracy.push(logs.accuracy);
+    history.samplesPerSec.push(logs.samplesPerSec);
+    history.epochs += 1;
+    return logs;
+  }
+
+  /**
+   * The error for a call that diverged: at its batch `failed`, whose loss was not finite, or
+   * (when `loss` is finite) in the weights after all its batches.
+   */
+  #divergence(call: PlannedCall, batchesPerEpoch: number, failed: number, loss: number, history: History): TrainingDivergedError {
+    const place = (position: number): string =>
+      `epoch ${call.epoch + Math.floor(position / batchesPerEpoch) + 1}, batch ${(position % batchesPerEpoch) + 1}`;
+    const what = Number.isFinite(loss)
+      ? `the weights overflowed by ${place(call.batch + failed - 1)}`
+      : `the loss became ${loss} at ${place(call.batch + failed)}`;
+    return new TrainingDivergedError(
+      `fit: training diverged: ${what}; training stopped and the weights were restored to their values before ${place(call.batch)}`,
+      history,
+    );
   }
 
   #prepareValidation(validationData: LabeledData): { x: Float32Array; targets: Float32Array; samples: number } {

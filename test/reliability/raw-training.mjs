@@ -14,7 +14,9 @@ export function trainWithRawModel(Model, { x, y, samples, initial, seedOffset })
   model.configureTraining('binaryCrossEntropy', 'adam', 0.01, 0, 0.9, 0.999, 1e-7);
   // A different, deterministic visiting order per job.
   const order = Uint32Array.from({ length: samples }, (_, i) => (i * 7 + seedOffset) % samples);
-  for (let epoch = 0; epoch < 20; epoch++) model.trainBatches(x, y, samples, order, 25);
+  const ends = Uint32Array.from({ length: samples / 25 }, (_, b) => (b + 1) * 25);
+  const [losses, correct] = [new Float64Array(ends.length), new Uint32Array(ends.length)];
+  for (let epoch = 0; epoch < 20; epoch++) model.trainBatches(x, y, samples, order, ends, losses, correct);
   const parameters = initial.map((_, i) => model.parameter(i));
   model.dispose();
   return parameters;

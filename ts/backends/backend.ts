@@ -90,18 +90,12 @@ export type KernelName = keyof Kernels<unknown>;
 
 /** What a run of training batches did. */
 export interface TrainOutcome {
-  /** Sum over the completed batches of (batch mean loss x batch rows). */
-  lossSum: number;
-  /** Batches whose update was applied. */
+  /** Batches whose update was applied (their losses and correct counts are recorded). */
   batches: number;
-  /** Samples of those batches classified correctly, from the same forward passes. */
-  correct: number;
-  /** The loss of the last batch evaluated. */
-  lastLoss: number;
   /**
-   * A batch's loss was not finite (training stopped there) or the updates left a parameter
-   * that is not finite; either way the parameters were restored to their values when the call
-   * began, so every call starts from finite parameters.
+   * Batch `batches`'s loss was not finite (training stopped there; its loss is recorded) or the
+   * updates left a parameter that is not finite; either way the parameters were restored to
+   * their values when the call began, so every call starts from finite parameters.
    */
   diverged: boolean;
 }
@@ -143,10 +137,12 @@ export interface BackendModel {
   /** Makes a data set readable by {@link BackendModel.trainBatches}; dispose it after the fit. */
   bindData(x: Float32Array, y: Float32Array, samples: number): TrainingData;
   /**
-   * Trains on the batches cut from `indices` (sample rows in visiting order, `batchSize` per
-   * batch, the last possibly smaller): one forward, backward and update per batch.
+   * Trains on the batches of `indices` (sample rows in visiting order) that `batchEnds`
+   * delimits (end offsets, rising, the last at `indices.length`): one forward, backward and
+   * update per batch. Records each batch's mean loss (from the forward pass before its update)
+   * in `losses` and how many of its samples were classified correctly in `correct`.
    */
-  trainBatches(data: TrainingData, indices: Uint32Array, batchSize: number): TrainOutcome;
+  trainBatches(data: TrainingData, indices: Uint32Array, batchEnds: Uint32Array, losses: Float64Array, correct: Uint32Array): TrainOutcome;
   /** Frees the model's memory. */
   dispose(): void;
 }

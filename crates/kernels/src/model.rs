@@ -47,22 +47,32 @@ impl From<ShapeError> for ModelError {
     }
 }
 
+/// A run of minibatches: `indices` lists sample rows in visiting order and batch `b` is
+/// `indices[ends[b - 1]..ends[b]]` (from 0 for the first). Explicit ends let one run span
+/// several epochs, whose last batches may be smaller than the rest.
+#[derive(Clone, Copy, Debug)]
+pub struct Batches<'a> {
+    pub indices: &'a [u32],
+    pub ends: &'a [u32],
+}
+
+/// Where a run of batches records each batch: its mean loss (from the forward pass before
+/// its update) and how many of its samples were classified correctly (see [`count_correct`]).
+#[derive(Debug)]
+pub struct BatchRecords<'a> {
+    pub losses: &'a mut [f64],
+    pub correct: &'a mut [u32],
+}
+
 /// What a run of training batches did.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrainOutcome {
-    /// Sum over the completed batches of (batch mean loss x batch rows).
-    pub loss_sum: f64,
-    /// Batches whose update was applied.
+    /// Batches whose update was applied; their records are written.
     pub batches: usize,
-    /// Samples of those batches classified correctly (see [`count_correct`]), from the same
-    /// forward passes as the loss.
-    pub correct: usize,
-    /// The loss of the last batch evaluated.
-    pub last_loss: f64,
-    /// Training diverged: a batch's loss was not finite (training stopped there), or the
-    /// updates left a parameter that is not finite. Either way the parameters were restored
-    /// to their values when the call began; the optimizer state was not, so configure
-    /// training again before going on.
+    /// Training diverged: batch `batches`'s loss was not finite (training stopped there and
+    /// its loss is recorded), or the updates left a parameter that is not finite. Either way
+    /// the parameters were restored to their values when the call began; the optimizer state
+    /// was not, so configure training again before going on.
     pub diverged: bool,
 }
 
@@ -400,9 +410,9 @@ impl Model {
         })
     }
 
-    /// Trains on `samples` rows of `x` (inputs) and `y` (targets): `indices` lists the rows in
-    /// the order to visit them, cut into batches of `batch_size` (the last may be smaller), and
-    /// each batch makes one forward pass, one backward pass and one optimizer update.
+    /// Trains on `samples` rows of `x` (inputs) and `y` (targets), one forward pass, one
+    /// backward pass and one optimizer update per batch of `batches`, and records each batch
+    /// in `records` (whose buffers hold one entry per batch).
     ///
     /// Stops at the first batch whose loss is not finite and restores the parameters to their
     /// values when the call began; a call that ends with a non-finite parameter (an update can
@@ -414,22 +424,19 @@ impl Model {
         x: &[f32],
         y: &[f32],
         samples: usize,
-        indices: &[u32],
-        batch_size: usize,
+        batches: Batches<'_>,
+        records: BatchRecords<'_>,
     ) -> Result<TrainOutcome, ModelError> {
         let mut training = self
             .training
             .ok_or_else(|| ModelError::new("training", "call configure_training before train_batches"))?;
         self.check_data(x, Some(y), samples)?;
-        if batch_size == 0 {
-            return Err(ModelError::new("batchSize", "expected at least 1, got 0"));
-        }
+        check_batch_ends(batches)?;
+        check_len("losses", "one per batch", records.losses, batches.ends.len())?;
+        check_len("correct", "one per batch", records.correct, batches.ends.len())?;
         let (inputs, outputs) = (self.inputs, self.outputs());
         let mut outcome = TrainOutcome {
-            loss_sum: 0.0,
             batches: 0,
-            correct: 0,
-            last_loss: 0.0,
             diverged: false,
         };
         let Model {
@@ -440,7 +447,10 @@ impl Model {
             ..
         } = self;
         save_parameters(layers, checkpoint);
-        for batch in indices.chunks(batch_size) {
+        let mut start = 0;
+        for (b, &end) in batches.ends.iter().enumerate() {
+            let batch = &batches.indices[start..end as usize];
+            start = end as usize;
             let rows = batch.len();
             let (bx, by) = gather(x, y, samples, inputs, outputs, batch, batch_x, batch_y)?;
             forward(layers, bx, rows)?;
@@ -456,12 +466,13 @@ impl Model {
                 by,
                 &mut output_layer.delta[..n],
             )?;
-            outcome.last_loss = loss;
+            records.losses[b] = loss;
             if !loss.is_finite() {
                 outcome.diverged = true;
                 break;
             }
-            outcome.correct += count_correct(outputs, &output_layer.outputs[..n], by);
+            let correct = count_correct(outputs, &output_layer.outputs[..n], by);
+            records.correct[b] = u32::try_from(correct).unwrap_or(u32::MAX);
             if !training.loss.is_fused_with_activation() {
                 let Layer {
                     activation,
@@ -473,7 +484,6 @@ impl Model {
             }
             training.step = training.step.saturating_add(1);
             backward_and_update(layers, bx, rows, training.optimizer, training.step)?;
-            outcome.loss_sum += loss * rows as f64;
             outcome.batches += 1;
         }
         outcome.diverged |= !parameters_are_finite(layers);
@@ -483,6 +493,29 @@ impl Model {
         self.training = Some(training);
         Ok(outcome)
     }
+}
+
+/// Batch ends must rise strictly (no empty batch) and finish exactly at the last index.
+fn check_batch_ends(batches: Batches<'_>) -> Result<(), ModelError> {
+    let total = batches.indices.len();
+    let mut previous = 0usize;
+    for (b, &end) in batches.ends.iter().enumerate() {
+        let end = end as usize;
+        if end <= previous || end > total {
+            return Err(ModelError::new(
+                "batchEnds",
+                format!("expected rising offsets within the {total} indices, got {end} for batch {b}"),
+            ));
+        }
+        previous = end;
+    }
+    if previous != total {
+        return Err(ModelError::new(
+            "batchEnds",
+            format!("expected the last batch to end at {total}, the number of indices, got {previous}"),
+        ));
+    }
+    Ok(())
 }
 
 fn save_parameters(layers: &[Layer], checkpoint: &mut [f32]) {

@@ -7,7 +7,7 @@
 
 use ferronet_kernels as kernels;
 use ferronet_kernels::ShapeError;
-use napi::bindgen_prelude::{Float32Array, Float32ArraySlice};
+use napi::bindgen_prelude::{Float32Array, Float32ArraySlice, Float64ArraySlice, Uint32ArraySlice};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
@@ -15,21 +15,40 @@ fn shape_error(error: ShapeError) -> Error {
     Error::new(Status::InvalidArg, error.to_string())
 }
 
-fn overlaps(a: &[f32], b: &[f32]) -> bool {
-    let (a0, b0) = (a.as_ptr() as usize, b.as_ptr() as usize);
-    !a.is_empty() && !b.is_empty() && a0 < b0 + std::mem::size_of_val(b) && b0 < a0 + std::mem::size_of_val(a)
+/// The bytes an argument's typed array occupies, named for error messages.
+struct Span<'a> {
+    name: &'a str,
+    start: usize,
+    len: usize,
 }
 
-/// JavaScript may pass one buffer (or two views of one buffer) as both an input and an
-/// output; Rust must never hold a `&mut` that aliases another reference, so such calls are
-/// refused before any output is borrowed mutably.
-fn ensure_disjoint(outputs: &[(&str, &[f32])], inputs: &[(&str, &[f32])]) -> Result<()> {
-    for (i, (out_name, out)) in outputs.iter().enumerate() {
-        let others = outputs[i + 1..].iter().chain(inputs);
-        if let Some((other_name, _)) = others.into_iter().find(|(_, other)| overlaps(out, other)) {
+fn span<'a, T>(name: &'a str, values: &[T]) -> Span<'a> {
+    Span {
+        name,
+        start: values.as_ptr() as usize,
+        len: std::mem::size_of_val(values),
+    }
+}
+
+impl Span<'_> {
+    fn overlaps(&self, other: &Span) -> bool {
+        self.len > 0
+            && other.len > 0
+            && self.start < other.start + other.len
+            && other.start < self.start + self.len
+    }
+}
+
+/// JavaScript may pass one buffer (or two views of one buffer, of any element types) as both
+/// an input and an output; Rust must never hold a `&mut` that aliases another reference, so
+/// such calls are refused before any output is borrowed mutably.
+fn ensure_disjoint(outputs: &[Span], inputs: &[Span]) -> Result<()> {
+    for (i, out) in outputs.iter().enumerate() {
+        let mut others = outputs[i + 1..].iter().chain(inputs);
+        if let Some(other) = others.find(|other| out.overlaps(other)) {
             return Err(Error::new(
                 Status::InvalidArg,
-                format!("{out_name}: must not share memory with {other_name}"),
+                format!("{}: must not share memory with {}", out.name, other.name),
             ));
         }
     }
@@ -59,7 +78,7 @@ pub fn gemm(
     beta: f64,
     mut c: Float32ArraySlice,
 ) -> Result<()> {
-    ensure_disjoint(&[("c", &c)], &[("a", a), ("b", b)])?;
+    ensure_disjoint(&[span("c", &c)], &[span("a", a), span("b", b)])?;
     // SAFETY: c was checked against a and b above.
     let c = unsafe { writable(&mut c) };
     let (m, n, k) = (m as usize, n as usize, k as usize);
@@ -68,7 +87,7 @@ pub fn gemm(
 
 #[napi(catch_unwind)]
 pub fn bias_add(rows: u32, cols: u32, bias: &[f32], mut x: Float32ArraySlice) -> Result<()> {
-    ensure_disjoint(&[("x", &x)], &[("bias", bias)])?;
+    ensure_disjoint(&[span("x", &x)], &[span("bias", bias)])?;
     // SAFETY: x was checked against bias above.
     let x = unsafe { writable(&mut x) };
     kernels::bias_add(rows as usize, cols as usize, bias, x).map_err(shape_error)
@@ -76,7 +95,7 @@ pub fn bias_add(rows: u32, cols: u32, bias: &[f32], mut x: Float32ArraySlice) ->
 
 #[napi(catch_unwind)]
 pub fn column_sums(rows: u32, cols: u32, x: &[f32], mut sums: Float32ArraySlice) -> Result<()> {
-    ensure_disjoint(&[("sums", &sums)], &[("x", x)])?;
+    ensure_disjoint(&[span("sums", &sums)], &[span("x", x)])?;
     // SAFETY: sums was checked against x above.
     let sums = unsafe { writable(&mut sums) };
     kernels::column_sums(rows as usize, cols as usize, x, sums).map_err(shape_error)
@@ -87,14 +106,14 @@ macro_rules! elementwise_activation {
     ($forward:ident, $backward:ident) => {
         #[napi(catch_unwind)]
         pub fn $forward(x: &[f32], mut y: Float32ArraySlice) -> Result<()> {
-            ensure_disjoint(&[("y", &y)], &[("x", x)])?;
+            ensure_disjoint(&[span("y", &y)], &[span("x", x)])?;
             // SAFETY: y was checked against x above.
             kernels::$forward(x, unsafe { writable(&mut y) }).map_err(shape_error)
         }
 
         #[napi(catch_unwind)]
         pub fn $backward(y: &[f32], dy: &[f32], mut dx: Float32ArraySlice) -> Result<()> {
-            ensure_disjoint(&[("dx", &dx)], &[("y", y), ("dy", dy)])?;
+            ensure_disjoint(&[span("dx", &dx)], &[span("y", y), span("dy", dy)])?;
             // SAFETY: dx was checked against y and dy above.
             kernels::$backward(y, dy, unsafe { writable(&mut dx) }).map_err(shape_error)
         }
@@ -108,21 +127,21 @@ elementwise_activation!(sigmoid_forward, sigmoid_backward);
 
 #[napi(catch_unwind)]
 pub fn leaky_relu_forward(alpha: f64, x: &[f32], mut y: Float32ArraySlice) -> Result<()> {
-    ensure_disjoint(&[("y", &y)], &[("x", x)])?;
+    ensure_disjoint(&[span("y", &y)], &[span("x", x)])?;
     // SAFETY: y was checked against x above.
     kernels::leaky_relu_forward(alpha as f32, x, unsafe { writable(&mut y) }).map_err(shape_error)
 }
 
 #[napi(catch_unwind)]
 pub fn leaky_relu_backward(alpha: f64, y: &[f32], dy: &[f32], mut dx: Float32ArraySlice) -> Result<()> {
-    ensure_disjoint(&[("dx", &dx)], &[("y", y), ("dy", dy)])?;
+    ensure_disjoint(&[span("dx", &dx)], &[span("y", y), span("dy", dy)])?;
     // SAFETY: dx was checked against y and dy above.
     kernels::leaky_relu_backward(alpha as f32, y, dy, unsafe { writable(&mut dx) }).map_err(shape_error)
 }
 
 #[napi(catch_unwind)]
 pub fn softmax_forward(rows: u32, cols: u32, x: &[f32], mut y: Float32ArraySlice) -> Result<()> {
-    ensure_disjoint(&[("y", &y)], &[("x", x)])?;
+    ensure_disjoint(&[span("y", &y)], &[span("x", x)])?;
     // SAFETY: y was checked against x above.
     let y = unsafe { writable(&mut y) };
     kernels::softmax_forward(rows as usize, cols as usize, x, y).map_err(shape_error)
@@ -136,7 +155,7 @@ pub fn softmax_backward(
     dy: &[f32],
     mut dx: Float32ArraySlice,
 ) -> Result<()> {
-    ensure_disjoint(&[("dx", &dx)], &[("y", y), ("dy", dy)])?;
+    ensure_disjoint(&[span("dx", &dx)], &[span("y", y), span("dy", dy)])?;
     // SAFETY: dx was checked against y and dy above.
     let dx = unsafe { writable(&mut dx) };
     kernels::softmax_backward(rows as usize, cols as usize, y, dy, dx).map_err(shape_error)
@@ -149,8 +168,8 @@ pub fn mean_squared_error(
     mut gradient: Float32ArraySlice,
 ) -> Result<f64> {
     ensure_disjoint(
-        &[("gradient", &gradient)],
-        &[("predictions", predictions), ("targets", targets)],
+        &[span("gradient", &gradient)],
+        &[span("predictions", predictions), span("targets", targets)],
     )?;
     // SAFETY: gradient was checked against predictions and targets above.
     kernels::mean_squared_error(predictions, targets, unsafe { writable(&mut gradient) }).map_err(shape_error)
@@ -163,8 +182,8 @@ pub fn binary_cross_entropy(
     mut gradient: Float32ArraySlice,
 ) -> Result<f64> {
     ensure_disjoint(
-        &[("gradient", &gradient)],
-        &[("predictions", predictions), ("targets", targets)],
+        &[span("gradient", &gradient)],
+        &[span("predictions", predictions), span("targets", targets)],
     )?;
     // SAFETY: gradient was checked against predictions and targets above.
     kernels::binary_cross_entropy(predictions, targets, unsafe { writable(&mut gradient) })
@@ -180,8 +199,8 @@ pub fn softmax_cross_entropy(
     mut gradient: Float32ArraySlice,
 ) -> Result<f64> {
     ensure_disjoint(
-        &[("gradient", &gradient)],
-        &[("predictions", predictions), ("targets", targets)],
+        &[span("gradient", &gradient)],
+        &[span("predictions", predictions), span("targets", targets)],
     )?;
     // SAFETY: gradient was checked against predictions and targets above.
     let gradient = unsafe { writable(&mut gradient) };
@@ -191,7 +210,7 @@ pub fn softmax_cross_entropy(
 
 #[napi(catch_unwind)]
 pub fn sgd_update(learning_rate: f64, mut params: Float32ArraySlice, gradients: &[f32]) -> Result<()> {
-    ensure_disjoint(&[("params", &params)], &[("gradients", gradients)])?;
+    ensure_disjoint(&[span("params", &params)], &[span("gradients", gradients)])?;
     // SAFETY: params was checked against gradients above.
     kernels::sgd_update(learning_rate as f32, unsafe { writable(&mut params) }, gradients)
         .map_err(shape_error)
@@ -206,8 +225,8 @@ pub fn momentum_update(
     mut velocity: Float32ArraySlice,
 ) -> Result<()> {
     ensure_disjoint(
-        &[("params", &params), ("velocity", &velocity)],
-        &[("gradients", gradients)],
+        &[span("params", &params), span("velocity", &velocity)],
+        &[span("gradients", gradients)],
     )?;
     // SAFETY: params and velocity were checked against each other and gradients above.
     let (params, velocity) = unsafe { (writable(&mut params), writable(&mut velocity)) };
@@ -229,8 +248,8 @@ pub fn adam_update(
     mut v: Float32ArraySlice,
 ) -> Result<()> {
     ensure_disjoint(
-        &[("params", &params), ("m", &m), ("v", &v)],
-        &[("gradients", gradients)],
+        &[span("params", &params), span("m", &m), span("v", &v)],
+        &[span("gradients", gradients)],
     )?;
     // SAFETY: params, m and v were checked against each other and gradients above.
     let (params, m, v) = unsafe { (writable(&mut params), writable(&mut m), writable(&mut v)) };
@@ -245,10 +264,7 @@ fn model_error(error: kernels::ModelError) -> Error {
 /// What a run of training batches did (see `ferronet_kernels::TrainOutcome`).
 #[napi(object)]
 pub struct TrainOutcome {
-    pub loss_sum: f64,
     pub batches: u32,
-    pub correct: u32,
-    pub last_loss: f64,
     pub diverged: bool,
 }
 
@@ -348,7 +364,7 @@ impl Model {
 
     #[napi(catch_unwind)]
     pub fn predict(&mut self, x: &[f32], rows: u32, mut out: Float32ArraySlice) -> Result<()> {
-        ensure_disjoint(&[("out", &out)], &[("x", x)])?;
+        ensure_disjoint(&[span("out", &out)], &[span("x", x)])?;
         // SAFETY: out was checked against x above.
         let out = unsafe { writable(&mut out) };
         self.inner()?.predict(x, rows as usize, out).map_err(model_error)
@@ -365,7 +381,7 @@ impl Model {
         mut out: Float32ArraySlice,
     ) -> Result<Evaluation> {
         let loss = kernels::Loss::from_name(&loss).map_err(model_error)?;
-        ensure_disjoint(&[("out", &out)], &[("x", x), ("y", y)])?;
+        ensure_disjoint(&[span("out", &out)], &[span("x", x), span("y", y)])?;
         // SAFETY: out was checked against x and y above.
         let out = unsafe { writable(&mut out) };
         let evaluation = self
@@ -378,25 +394,40 @@ impl Model {
         })
     }
 
-    /// Trains on the batches cut from `indices`, reading `x` and `y` in place.
+    /// Trains on the batches of `indices` that `batch_ends` delimits, reading `x` and `y` in
+    /// place, and records each batch's mean loss and correct count in `losses` and `correct`.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)] // the data set, the batches and the two records
     pub fn train_batches(
         &mut self,
         x: &[f32],
         y: &[f32],
         samples: u32,
         indices: &[u32],
-        batch_size: u32,
+        batch_ends: &[u32],
+        mut losses: Float64ArraySlice,
+        mut correct: Uint32ArraySlice,
     ) -> Result<TrainOutcome> {
+        let inputs = [
+            span("x", x),
+            span("y", y),
+            span("indices", indices),
+            span("batchEnds", batch_ends),
+        ];
+        ensure_disjoint(&[span("losses", &losses), span("correct", &correct)], &inputs)?;
+        // SAFETY: losses and correct were checked against each other and every input above.
+        let (losses, correct) = unsafe { (losses.as_mut(), correct.as_mut()) };
+        let batches = kernels::Batches {
+            indices,
+            ends: batch_ends,
+        };
+        let records = kernels::BatchRecords { losses, correct };
         let outcome = self
             .inner()?
-            .train_batches(x, y, samples as usize, indices, batch_size as usize)
+            .train_batches(x, y, samples as usize, batches, records)
             .map_err(model_error)?;
         Ok(TrainOutcome {
-            loss_sum: outcome.loss_sum,
             batches: count(outcome.batches),
-            correct: count(outcome.correct),
-            last_loss: outcome.last_loss,
             diverged: outcome.diverged,
         })
     }

@@ -289,27 +289,33 @@ impl Model {
         Ok(vec![evaluation.loss, evaluation.correct as f64])
     }
 
-    /// Trains on the batches cut from `indices`; returns
-    /// `[lossSum, batches, correct, lastLoss, diverged (1 or 0)]`.
+    /// Trains on the batches of `indices` that `batch_ends` delimits and records each batch's
+    /// mean loss and correct count in `losses` and `correct`; returns
+    /// `[batches applied, diverged (1 or 0)]`.
     #[wasm_bindgen(js_name = trainBatches)]
+    #[allow(clippy::too_many_arguments)] // the data set, the batches and the two records
     pub fn train_batches(
         &mut self,
         x: &Tensor,
         y: &Tensor,
         samples: usize,
         indices: &[u32],
-        batch_size: usize,
-    ) -> JsResult<Vec<f64>> {
+        batch_ends: &[u32],
+        losses: &mut [f64],
+        correct: &mut [u32],
+    ) -> JsResult<Vec<u32>> {
+        let batches = kernels::Batches {
+            indices,
+            ends: batch_ends,
+        };
+        let records = kernels::BatchRecords { losses, correct };
         let outcome = self
             .inner
-            .train_batches(&x.data, &y.data, samples, indices, batch_size)
+            .train_batches(&x.data, &y.data, samples, batches, records)
             .map_err(model_error)?;
         Ok(vec![
-            outcome.loss_sum,
-            outcome.batches as f64,
-            outcome.correct as f64,
-            outcome.last_loss,
-            f64::from(u8::from(outcome.diverged)),
+            u32::try_from(outcome.batches).unwrap_or(u32::MAX),
+            u32::from(outcome.diverged),
         ])
     }
 }

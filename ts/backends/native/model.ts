@@ -50,9 +50,9 @@ export class NativeModel implements BackendModel {
     return { x, y, samples, dispose: () => undefined };
   }
 
-  trainBatches(data: TrainingData, indices: Uint32Array, batchSize: number): TrainOutcome {
+  trainBatches(data: TrainingData, indices: Uint32Array, batchEnds: Uint32Array, losses: Float64Array, correct: Uint32Array): TrainOutcome {
     const { x, y, samples } = data as HostData;
-    return this.#model.trainBatches(x, y, samples, indices, batchSize);
+    return this.#model.trainBatches(x, y, samples, indices, batchEnds, losses, correct);
   }
 
   dispose(): void {

@@ -208,15 +208,17 @@ export class TsModel implements BackendModel {
     return { x, y, samples, dispose: () => undefined };
   }
 
-  trainBatches(data: TrainingData, indices: Uint32Array, batchSize: number): TrainOutcome {
+  trainBatches(data: TrainingData, indices: Uint32Array, batchEnds: Uint32Array, losses: Float64Array, correct: Uint32Array): TrainOutcome {
     const training = this.#training;
     if (!training) throw new Error('configureTraining must come before trainBatches');
     const { x, y } = data as HostData;
     const outputs = this.#outputs;
     const checkpoint = this.#layers.flatMap((layer) => [layer.weights.slice(), layer.bias.slice()]);
-    const outcome: TrainOutcome = { lossSum: 0, batches: 0, correct: 0, lastLoss: 0, diverged: false };
-    for (let start = 0; start < indices.length; start += batchSize) {
-      const batch = indices.subarray(start, Math.min(start + batchSize, indices.length));
+    const outcome: TrainOutcome = { batches: 0, diverged: false };
+    let start = 0;
+    for (const [b, end] of batchEnds.entries()) {
+      const batch = indices.subarray(start, end);
+      start = end;
       const rows = batch.length;
       const bx = gather(x, this.#inputs, batch);
       const by = gather(y, outputs, batch);
@@ -226,16 +228,15 @@ export class TsModel implements BackendModel {
       const predictions = output.outputs.subarray(0, n);
       const delta = output.delta.subarray(0, n);
       const loss = evaluateLoss(training.loss, rows, outputs, predictions, by, delta);
-      outcome.lastLoss = loss;
+      losses[b] = loss;
       if (!Number.isFinite(loss)) {
         outcome.diverged = true;
         break;
       }
-      outcome.correct += countCorrect(outputs, predictions, by);
+      correct[b] = countCorrect(outputs, predictions, by);
       if (!isFusedWithActivation(training.loss)) activateBackward(output, rows, predictions, delta);
       training.step += 1;
       this.#backwardAndUpdate(bx, rows, training.optimizer, training.step);
-      outcome.lossSum += loss * rows;
       outcome.batches += 1;
     }
     outcome.diverged ||= !this.#layers.every((layer) => layer.weights.every(Number.isFinite) && layer.bias.every(Number.isFinite));

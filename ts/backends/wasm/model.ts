@@ -81,16 +81,11 @@ export class WasmModel implements BackendModel {
     };
   }
 
-  trainBatches(data: TrainingData, indices: Uint32Array, batchSize: number): TrainOutcome {
+  trainBatches(data: TrainingData, indices: Uint32Array, batchEnds: Uint32Array, losses: Float64Array, correct: Uint32Array): TrainOutcome {
     const { x, y, samples } = data as ModuleData;
-    const [lossSum, batches, correct, lastLoss, diverged] = this.#model.trainBatches(x, y, samples, indices, batchSize);
-    return {
-      lossSum: lossSum as number,
-      batches: batches as number,
-      correct: correct as number,
-      lastLoss: lastLoss as number,
-      diverged: diverged === 1,
-    };
+    // wasm-bindgen copies the two record arrays into module memory and back out.
+    const [batches, diverged] = this.#model.trainBatches(x, y, samples, indices, batchEnds, losses, correct);
+    return { batches: batches as number, diverged: diverged === 1 };
   }
 
   dispose(): void {

@@ -34,6 +34,20 @@ pub(crate) fn gemm_small(
     if m == 0 || n == 0 {
         return;
     }
+    if alpha != 0.0 && k != 0 {
+        // Narrow rows of C, a constant width each so the loop over a row unrolls.
+        let (rows, columns) = (Rows { m, k, alpha, beta }, (a, b, &mut *c));
+        match n {
+            1 => return narrow::<1>(rows, columns),
+            2 => return narrow::<2>(rows, columns),
+            3 => return narrow::<3>(rows, columns),
+            4 => return narrow::<4>(rows, columns),
+            5 => return narrow::<5>(rows, columns),
+            6 => return narrow::<6>(rows, columns),
+            7 => return narrow::<7>(rows, columns),
+            _ => {}
+        }
+    }
     for (i, c_row) in c.chunks_exact_mut(n).take(m).enumerate() {
         if alpha == 0.0 || k == 0 {
             scale(c_row, beta);
@@ -48,19 +62,6 @@ pub(crate) fn gemm_small(
                     }
                 }
             }
-        } else if n < NARROW {
-            // A narrow row of C: accumulate all of it over one pass along the depth.
-            let mut sums = [0.0f32; NARROW];
-            let sums = &mut sums[..n];
-            for p in 0..k {
-                let a_ip = a.at(i, p);
-                for (j, sum) in sums.iter_mut().enumerate() {
-                    *sum += a_ip * b.at(p, j);
-                }
-            }
-            for (c_ij, &sum) in c_row.iter_mut().zip(sums.iter()) {
-                update(c_ij, alpha * sum, beta);
-            }
         } else {
             // Columns of op(B) are contiguous (B transposed):
             // C[i, j] += alpha * (A[i, :] . B[:, j]), contiguous too when A is not transposed.
@@ -74,6 +75,90 @@ pub(crate) fn gemm_small(
         }
     }
 }
+}
+
+/// The scalars of a narrow product: `m` rows of C, depth `k`.
+#[derive(Clone, Copy)]
+struct Rows {
+    m: usize,
+    k: usize,
+    alpha: f32,
+    beta: f32,
+}
+
+/// Independent partial sums along the depth in [`narrow`] (their combination below is
+/// written for four).
+const DEPTH_LANES: usize = 4;
+
+/// Most floats of op(B) copied into a dense `k x N` block on the stack for [`narrow`]: enough
+/// for the tiny transposed weights of skinny layers, small enough that clearing it is cheap.
+const DENSE_B_MAX: usize = 512;
+
+/// C with `N < NARROW` columns: a row's `N` sums live in registers through one pass along
+/// the depth. op(B) is read as dense rows of `N` (in place when its rows are contiguous,
+/// else copied once into a stack block), so the inner loop is one `N`-wide multiply-add.
+#[inline(always)]
+fn narrow<const N: usize>(rows: Rows, (a, b, c): (Operand, Operand, &mut [f32])) {
+    let Rows { m, k, alpha, beta } = rows;
+    let mut dense = [0.0f32; DENSE_B_MAX];
+    // A row of op(B) is dense when its N elements are adjacent (or there is only one).
+    let b_rows: &[f32] = if b.row_stride == N && (N == 1 || b.col_stride == 1) {
+        &b.data[..k * N]
+    } else if k * N <= DENSE_B_MAX {
+        for (p, row) in dense.chunks_exact_mut(N).take(k).enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = b.at(p, j);
+            }
+        }
+        &dense[..k * N]
+    } else {
+        return narrow_strided::<N>(rows, (a, b, c));
+    };
+    for (i, c_row) in c.chunks_exact_mut(N).take(m).enumerate() {
+        // DEPTH_LANES independent sets of sums: a long depth would otherwise wait on one
+        // add's latency per step.
+        let mut sums = [[0.0f32; N]; DEPTH_LANES];
+        let quads = b_rows.chunks_exact(N * DEPTH_LANES);
+        let tail = quads.remainder();
+        for (q, quad) in quads.enumerate() {
+            // A fixed trip count: unrolled, so each set of sums stays in registers.
+            for (lane, b_row) in quad.chunks_exact(N).enumerate() {
+                let a_ip = a.at(i, q * DEPTH_LANES + lane);
+                for (sum, &b_pj) in sums[lane].iter_mut().zip(b_row) {
+                    *sum += a_ip * b_pj;
+                }
+            }
+        }
+        let done = k - tail.len() / N;
+        for (lane, b_row) in tail.chunks_exact(N).enumerate() {
+            let a_ip = a.at(i, done + lane);
+            for (sum, &b_pj) in sums[lane].iter_mut().zip(b_row) {
+                *sum += a_ip * b_pj;
+            }
+        }
+        for (j, c_ij) in c_row.iter_mut().enumerate() {
+            let sum = (sums[0][j] + sums[1][j]) + (sums[2][j] + sums[3][j]);
+            update(c_ij, alpha * sum, beta);
+        }
+    }
+}
+
+/// [`narrow`] for an op(B) too deep to copy: every element read through its strides.
+#[inline(always)]
+fn narrow_strided<const N: usize>(rows: Rows, (a, b, c): (Operand, Operand, &mut [f32])) {
+    let Rows { m, k, alpha, beta } = rows;
+    for (i, c_row) in c.chunks_exact_mut(N).take(m).enumerate() {
+        let mut sums = [0.0f32; N];
+        for p in 0..k {
+            let a_ip = a.at(i, p);
+            for (j, sum) in sums.iter_mut().enumerate() {
+                *sum += a_ip * b.at(p, j);
+            }
+        }
+        for (c_ij, &sum) in c_row.iter_mut().zip(&sums) {
+            update(c_ij, alpha * sum, beta);
+        }
+    }
 }
 
 /// `c = product + beta * c`, not reading `c` when `beta == 0`. Writing each element once

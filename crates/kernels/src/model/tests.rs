@@ -23,6 +23,57 @@ fn all_rows(samples: usize) -> Vec<u32> {
     (0..samples as u32).collect()
 }
 
+/// Ends of the batches of `batch_size` cut from `len` indices (the last may be smaller).
+fn ends(len: usize, batch_size: usize) -> Vec<u32> {
+    (1..=len.div_ceil(batch_size))
+        .map(|b| (b * batch_size).min(len) as u32)
+        .collect()
+}
+
+/// What a run recorded per batch, with the outcome.
+#[derive(Debug)]
+struct Run {
+    outcome: TrainOutcome,
+    losses: Vec<f64>,
+    correct: Vec<u32>,
+}
+
+impl Run {
+    /// Sum over the applied batches of (loss x rows), as the Trainer turns records into epochs.
+    fn loss_sum(&self, batch_size: usize, len: usize) -> f64 {
+        let rows = ends(len, batch_size);
+        let mut start = 0;
+        let mut sum = 0.0;
+        for (loss, &end) in self.losses.iter().zip(&rows).take(self.outcome.batches) {
+            sum += loss * f64::from(end - start);
+            start = end;
+        }
+        sum
+    }
+}
+
+fn train(
+    net: &mut Model,
+    (x, y, samples): (&[f32], &[f32], usize),
+    indices: &[u32],
+    batch_size: usize,
+) -> Result<Run, ModelError> {
+    let ends = ends(indices.len(), batch_size);
+    let mut losses = vec![f64::NAN; ends.len()];
+    let mut correct = vec![u32::MAX; ends.len()];
+    let batches = Batches { indices, ends: &ends };
+    let records = BatchRecords {
+        losses: &mut losses,
+        correct: &mut correct,
+    };
+    let outcome = net.train_batches(x, y, samples, batches, records)?;
+    Ok(Run {
+        outcome,
+        losses,
+        correct,
+    })
+}
+
 /// One SGD step with learning rate 1 moves each parameter by exactly minus its gradient, so
 /// the update gives the gradient, which is compared with central differences of the loss.
 #[test]
@@ -73,8 +124,7 @@ fn gradients_match_finite_differences_for_every_loss() {
             probe(&before);
             net.configure_training(loss, Optimizer::Sgd { learning_rate: 1.0 })
                 .unwrap();
-            net.train_batches(&x, &y, samples, &all_rows(samples), samples)
-                .unwrap();
+            train(&mut net, (&x, &y, samples), &all_rows(samples), samples).unwrap();
             for (i, buffer) in before.iter().enumerate() {
                 for (j, &old) in buffer.iter().enumerate() {
                     let analytic = old - net.parameter(i).unwrap()[j];
@@ -106,9 +156,10 @@ fn shuffled_and_contiguous_batches_agree_when_they_hold_the_same_rows() {
     // loss gradient is a sum over rows, so only rounding may differ.
     let forward: Vec<u32> = all_rows(samples);
     let reversed: Vec<u32> = forward.iter().rev().copied().collect();
-    let out_a = a.train_batches(&x, &y, samples, &forward, samples).unwrap();
-    let out_b = b.train_batches(&x, &y, samples, &reversed, samples).unwrap();
-    assert!((out_a.loss_sum - out_b.loss_sum).abs() < 1e-6);
+    let out_a = train(&mut a, (&x, &y, samples), &forward, samples).unwrap();
+    let out_b = train(&mut b, (&x, &y, samples), &reversed, samples).unwrap();
+    assert!((out_a.losses[0] - out_b.losses[0]).abs() < 1e-6);
+    assert_eq!(out_a.correct, out_b.correct);
     for (pa, pb) in parameters(&a).iter().zip(parameters(&b).iter()) {
         for (va, vb) in pa.iter().zip(pb) {
             assert!((va - vb).abs() < 1e-6, "{va} vs {vb}");
@@ -125,12 +176,11 @@ fn batches_are_cut_from_the_index_order_and_the_last_may_be_smaller() {
     let mut net = model(inputs, &[(1, Activation::Linear)], &mut rng);
     net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 0.1 })
         .unwrap();
-    let outcome = net
-        .train_batches(&x, &y, samples, &[6, 0, 3, 1, 2, 5, 4], 3)
-        .unwrap();
-    assert_eq!(outcome.batches, 3);
-    assert!(outcome.correct <= samples);
-    assert!(outcome.loss_sum > 0.0 && outcome.last_loss > 0.0);
+    let run = train(&mut net, (&x, &y, samples), &[6, 0, 3, 1, 2, 5, 4], 3).unwrap();
+    assert_eq!(run.outcome.batches, 3);
+    assert!(run.losses.iter().all(|&loss| loss > 0.0));
+    assert!(run.correct.iter().all(|&c| c <= 3));
+    assert!(run.correct[2] <= 1, "the last batch holds one sample");
 }
 
 #[test]
@@ -164,21 +214,16 @@ fn training_reduces_the_loss_with_each_optimizer() {
         );
         net.configure_training(Loss::BinaryCrossEntropy, optimizer)
             .unwrap();
-        let first = net
-            .train_batches(&x, &y, samples, &all_rows(samples), 16)
-            .unwrap();
+        let epoch = |net: &mut Model| {
+            let run = train(net, (&x, &y, samples), &all_rows(samples), 16).unwrap();
+            run.loss_sum(16, samples)
+        };
+        let first = epoch(&mut net);
         let mut last = first;
         for _ in 0..300 {
-            last = net
-                .train_batches(&x, &y, samples, &all_rows(samples), 16)
-                .unwrap();
+            last = epoch(&mut net);
         }
-        assert!(
-            last.loss_sum < 0.5 * first.loss_sum,
-            "{optimizer:?}: {} -> {}",
-            first.loss_sum,
-            last.loss_sum
-        );
+        assert!(last < 0.5 * first, "{optimizer:?}: {first} -> {last}");
     }
 }
 
@@ -194,11 +239,10 @@ fn divergence_stops_and_restores_the_parameters_of_the_call_start() {
     net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1e19 })
         .unwrap();
     net.set_parameter(0, &[2.0]).unwrap();
-    let outcome = net
-        .train_batches(&x, &y, samples, &[0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 2)
-        .unwrap();
-    assert!(outcome.diverged);
-    assert!(outcome.batches < 5);
+    let run = train(&mut net, (&x, &y, samples), &[0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 2).unwrap();
+    assert!(run.outcome.diverged);
+    assert!(run.outcome.batches < 5);
+    assert!(!run.losses[run.outcome.batches].is_finite());
     assert_eq!(parameters(&net), vec![vec![2.0], vec![0.0]]);
 }
 
@@ -210,9 +254,9 @@ fn updates_that_overflow_the_weights_are_rolled_back_even_when_every_loss_was_fi
     // One step: the loss (in f64) is finite, the update overflows f32.
     net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1e38 })
         .unwrap();
-    let outcome = net.train_batches(&[1.0], &[1e3], 1, &[0], 1).unwrap();
-    assert!(outcome.last_loss.is_finite());
-    assert!(outcome.diverged);
+    let run = train(&mut net, (&[1.0], &[1e3], 1), &[0], 1).unwrap();
+    assert!(run.losses[0].is_finite());
+    assert!(run.outcome.diverged);
     assert_eq!(parameters(&net), vec![vec![1.0], vec![0.0]]);
 }
 
@@ -232,24 +276,59 @@ fn bad_arguments_are_errors_naming_them() {
     let x = [0.0; 4];
     let y = [0.0; 2];
     assert_eq!(
-        net.train_batches(&x, &y, 2, &[0, 1], 1).unwrap_err().argument,
+        train(&mut net, (&x, &y, 2), &[0, 1], 1).unwrap_err().argument,
         "training"
     );
     net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 0.1 })
         .unwrap();
     assert_eq!(
-        net.train_batches(&x, &y, 2, &[0, 2], 1).unwrap_err().to_string(),
+        train(&mut net, (&x, &y, 2), &[0, 2], 1).unwrap_err().to_string(),
         "indices: expected sample indices below 2, got 2"
     );
     assert_eq!(
-        net.train_batches(&x[..3], &y, 2, &[0], 1)
+        train(&mut net, (&x[..3], &y, 2), &[0], 1)
             .unwrap_err()
             .to_string(),
         "x: expected length 4 (rows*inputs), got 3"
     );
+    let mut bad_ends = |ends: &[u32]| {
+        let batches = Batches {
+            indices: &[0, 1, 1],
+            ends,
+        };
+        let records = BatchRecords {
+            losses: &mut [0.0; 2],
+            correct: &mut [0; 2],
+        };
+        net.train_batches(&x, &y, 2, batches, records)
+            .unwrap_err()
+            .to_string()
+    };
     assert_eq!(
-        net.train_batches(&x, &y, 2, &[0], 0).unwrap_err().argument,
-        "batchSize"
+        bad_ends(&[0, 3]),
+        "batchEnds: expected rising offsets within the 3 indices, got 0 for batch 0"
+    );
+    assert_eq!(
+        bad_ends(&[2, 4]),
+        "batchEnds: expected rising offsets within the 3 indices, got 4 for batch 1"
+    );
+    assert_eq!(
+        bad_ends(&[1, 2]),
+        "batchEnds: expected the last batch to end at 3, the number of indices, got 2"
+    );
+    let batches = Batches {
+        indices: &[0, 1],
+        ends: &[1, 2],
+    };
+    let records = BatchRecords {
+        losses: &mut [0.0; 1],
+        correct: &mut [0; 2],
+    };
+    assert_eq!(
+        net.train_batches(&x, &y, 2, batches, records)
+            .unwrap_err()
+            .to_string(),
+        "losses: expected length 2 (one per batch), got 1"
     );
     assert_eq!(net.set_parameter(4, &[]).unwrap_err().argument, "index");
     assert_eq!(
