@@ -50,6 +50,12 @@ else
   fi
 fi
 
+# The aarch64 standard library lets npm test lint the NEON kernel; without it, the check
+# falls back to Debian's build-std route.
+if ! rustup_has_std aarch64-unknown-linux-gnu && command -v rustup >/dev/null; then
+  timeout 120 rustup target add aarch64-unknown-linux-gnu || echo "aarch64: rustup cannot fetch it; npm test will use build-std"
+fi
+
 say "wasm-bindgen CLI"
 want=$(wasm_bindgen_version)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)

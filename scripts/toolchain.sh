@@ -6,11 +6,16 @@
 #             RUSTC_BOOTSTRAP=1 -Z build-std (machines where rustup cannot fetch wasm32's std).
 # FERRONET_WASM_ROUTE=rustup|debian forces one.
 
-rustup_has_wasm_std() {
+# Whether rustup's toolchain has the standard library for target triple $1.
+rustup_has_std() {
   command -v rustc >/dev/null 2>&1 || return 1
   local sysroot
   sysroot=$(rustc --print sysroot 2>/dev/null) || return 1
-  [ -d "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib" ]
+  [ -d "$sysroot/lib/rustlib/$1/lib" ]
+}
+
+rustup_has_wasm_std() {
+  rustup_has_std wasm32-unknown-unknown
 }
 
 debian_has_wasm_route() {

@@ -1,28 +1,57 @@
 //! AVX2 + FMA microkernel (x86_64): a 6 x 16 tile in 12 of the 16 ymm registers.
 
 use std::arch::x86_64::{
-    __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_setzero_ps,
-    _mm256_storeu_ps, _mm_prefetch, _MM_HINT_T0,
+    __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_storeu_ps, _mm_prefetch,
+    _MM_HINT_T0,
 };
 
-use super::microkernel::Microkernel;
+use super::microkernel::{tile, Lanes, Microkernel};
 
-/// Uses AVX2 and FMA; selected only when both are detected.
+/// Uses AVX2 and FMA; selected only when `crate::isa` detects both.
 pub(crate) struct Avx2;
 
-const LANES: usize = 8;
+/// One ymm register of 8 floats.
+#[derive(Clone, Copy)]
+struct Ymm(__m256);
+
+impl Lanes for Ymm {
+    const LANES: usize = 8;
+    #[inline(always)]
+    unsafe fn splat(value: f32) -> Self {
+        Ymm(unsafe { _mm256_set1_ps(value) })
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Ymm(unsafe { _mm256_loadu_ps(p) })
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        unsafe { _mm256_storeu_ps(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        Ymm(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    unsafe fn mul(self, b: Self) -> Self {
+        Ymm(unsafe { _mm256_mul_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const f32) {
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
+}
+
 const MR: usize = 6;
-const NR: usize = 2 * LANES;
-/// Depth steps per loop iteration: fewer loop branches between the FMAs.
-const UNROLL: usize = 4;
+const VECS: usize = 2;
 
 impl Microkernel for Avx2 {
     const MR: usize = MR;
-    const NR: usize = NR;
+    const NR: usize = VECS * Ymm::LANES;
     // A KC x NR sliver of B is 16 KiB of L1; an MC x KC block of A is 192 KiB of L2.
     const MC: usize = 32 * MR;
     const KC: usize = 256;
-    const NC: usize = 64 * NR;
+    const NC: usize = 64 * Self::NR;
 
     unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize) {
         // SAFETY: the caller upholds the trait's contract, including that this CPU has
@@ -41,67 +70,6 @@ unsafe fn kernel_avx2_fma(
     c: *mut f32,
     rsc: usize,
 ) {
-    if beta != 0.0 {
-        // C is read only after the whole depth loop: start fetching it now, so the
-        // epilogue does not stall on up to 2*MR cache misses.
-        for i in 0..MR {
-            // SAFETY: prefetching is a hint and never faults; the addresses are in the tile.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(c.add(i * rsc).cast());
-                _mm_prefetch::<_MM_HINT_T0>(c.add(i * rsc + NR - 1).cast());
-            }
-        }
-    }
-    let mut acc = [[_mm256_setzero_ps(); NR / LANES]; MR];
-    let (mut a, mut b) = (a, b);
-    for _ in 0..k / UNROLL {
-        for u in 0..UNROLL {
-            // SAFETY: UNROLL steps of the panels remain (k*MR floats at `a`, k*NR at `b`).
-            unsafe { step(&mut acc, a.add(u * MR), b.add(u * NR)) };
-        }
-        // SAFETY: moves to the next UNROLL steps, at most to the panels' ends.
-        (a, b) = unsafe { (a.add(UNROLL * MR), b.add(UNROLL * NR)) };
-    }
-    for _ in 0..k % UNROLL {
-        // SAFETY: one step of the panels remains.
-        unsafe { step(&mut acc, a, b) };
-        // SAFETY: moves at most to the panels' ends.
-        (a, b) = unsafe { (a.add(MR), b.add(NR)) };
-    }
-    let alpha = _mm256_set1_ps(alpha);
-    for (i, acc_row) in acc.iter().enumerate() {
-        for (v, &acc_v) in acc_row.iter().enumerate() {
-            // SAFETY: row i < MR, columns v*LANES .. +LANES < NR: inside the C tile.
-            unsafe {
-                let c_v = c.add(i * rsc + v * LANES);
-                let scaled = _mm256_mul_ps(alpha, acc_v);
-                let result = if beta == 0.0 {
-                    scaled
-                } else {
-                    _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c_v), scaled)
-                };
-                _mm256_storeu_ps(c_v, result);
-            }
-        }
-    }
-}
-
-/// One step of depth: `acc += a_col * b_row` (an outer product of MR and NR values).
-///
-/// # Safety
-/// `a_col` points to MR floats and `b_row` to NR floats; the CPU has AVX2 and FMA.
-#[inline(always)]
-unsafe fn step(acc: &mut [[__m256; NR / LANES]; MR], a_col: *const f32, b_row: *const f32) {
-    let mut b_vec = [_mm256_setzero_ps(); NR / LANES];
-    for (v, b_v) in b_vec.iter_mut().enumerate() {
-        // SAFETY: b_row .. b_row + NR is inside the B panel.
-        *b_v = unsafe { _mm256_loadu_ps(b_row.add(v * LANES)) };
-    }
-    for (i, acc_row) in acc.iter_mut().enumerate() {
-        // SAFETY: a_col .. a_col + MR is inside the A panel.
-        let a_i = unsafe { _mm256_set1_ps(*a_col.add(i)) };
-        for (acc_v, &b_v) in acc_row.iter_mut().zip(&b_vec) {
-            *acc_v = unsafe { _mm256_fmadd_ps(a_i, b_v, *acc_v) };
-        }
-    }
+    // SAFETY: forwarded from `kernel`; this function is compiled for AVX2 and FMA.
+    unsafe { tile::<Ymm, MR, VECS, 4>(k, alpha, a, b, beta, c, rsc) }
 }

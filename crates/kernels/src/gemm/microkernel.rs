@@ -41,3 +41,111 @@ pub(crate) trait Microkernel {
     /// - The CPU supports the instruction set the implementation is compiled for.
     unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize);
 }
+
+/// One SIMD register of `LANES` floats: the operations a microkernel is made of. Each
+/// instruction set implements it over its intrinsics (in its own file) and [`tile`] is
+/// written once on top, so every ISA compiles the same loop.
+///
+/// # Safety (all methods)
+/// The CPU supports the instruction set of the implementation; pointers are valid for
+/// `LANES` floats.
+pub(crate) trait Lanes: Copy {
+    const LANES: usize;
+    unsafe fn splat(value: f32) -> Self;
+    unsafe fn load(p: *const f32) -> Self;
+    unsafe fn store(self, p: *mut f32);
+    /// `self * b + c`, fused into one rounding where the instruction set can.
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self;
+    unsafe fn mul(self, b: Self) -> Self;
+    /// Asks for the cache line at `p` ahead of use; a hint that never faults.
+    #[inline(always)]
+    unsafe fn prefetch(_p: *const f32) {}
+}
+
+/// The microkernel body every instruction set shares: `C = alpha * A_panel * B_panel + beta * C`
+/// for an `MR x (VECS * LANES)` tile, accumulating in `MR * VECS` registers, with the depth
+/// loop unrolled by `UNROLL` (fewer loop branches between the multiply-adds).
+///
+/// # Safety
+/// As [`Microkernel::kernel`], with `NR = VECS * V::LANES`; call it only from a function
+/// compiled for `V`'s instruction set, into which it is inlined.
+#[inline(always)]
+pub(crate) unsafe fn tile<V: Lanes, const MR: usize, const VECS: usize, const UNROLL: usize>(
+    k: usize,
+    alpha: f32,
+    a: *const f32,
+    b: *const f32,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+) {
+    let nr = VECS * V::LANES;
+    if beta != 0.0 {
+        // C is read only after the whole depth loop: start fetching it now, so the
+        // epilogue does not stall on up to 2*MR cache misses.
+        for i in 0..MR {
+            // SAFETY: prefetching is a hint; the addresses are the ends of the tile's rows.
+            unsafe {
+                V::prefetch(c.add(i * rsc));
+                V::prefetch(c.add(i * rsc + nr - 1));
+            }
+        }
+    }
+    // SAFETY (every block below): the CPU runs V's instruction set (caller's contract), and
+    // the pointer arithmetic stays inside the panels and the tile, as commented.
+    let zero = unsafe { V::splat(0.0) };
+    let mut acc = [[zero; VECS]; MR];
+    let (mut a, mut b) = (a, b);
+    for _ in 0..k / UNROLL {
+        for u in 0..UNROLL {
+            // UNROLL steps of the panels remain (k*MR floats at `a`, k*NR at `b`).
+            unsafe { step::<V, MR, VECS>(&mut acc, a.add(u * MR), b.add(u * nr)) };
+        }
+        (a, b) = unsafe { (a.add(UNROLL * MR), b.add(UNROLL * nr)) };
+    }
+    for _ in 0..k % UNROLL {
+        unsafe { step::<V, MR, VECS>(&mut acc, a, b) };
+        (a, b) = unsafe { (a.add(MR), b.add(nr)) };
+    }
+    let alpha = unsafe { V::splat(alpha) };
+    for (i, acc_row) in acc.iter().enumerate() {
+        for (v, &acc_v) in acc_row.iter().enumerate() {
+            // Row i < MR, columns v*LANES .. +LANES <= NR: inside the C tile.
+            unsafe {
+                let c_v = c.add(i * rsc + v * V::LANES);
+                let scaled = alpha.mul(acc_v);
+                let result = if beta == 0.0 {
+                    scaled
+                } else {
+                    V::splat(beta).mul_add(V::load(c_v), scaled)
+                };
+                result.store(c_v);
+            }
+        }
+    }
+}
+
+/// One step of depth: `acc += a_col * b_row`, an outer product of MR and NR values.
+///
+/// # Safety
+/// `a_col` points to MR floats and `b_row` to `VECS * LANES`; the CPU runs V's set.
+#[inline(always)]
+unsafe fn step<V: Lanes, const MR: usize, const VECS: usize>(
+    acc: &mut [[V; VECS]; MR],
+    a_col: *const f32,
+    b_row: *const f32,
+) {
+    // SAFETY: as the function's contract says.
+    unsafe {
+        let mut b_vec = [V::splat(0.0); VECS];
+        for (v, b_v) in b_vec.iter_mut().enumerate() {
+            *b_v = V::load(b_row.add(v * V::LANES));
+        }
+        for (i, acc_row) in acc.iter_mut().enumerate() {
+            let a_i = V::splat(*a_col.add(i));
+            for (acc_v, &b_v) in acc_row.iter_mut().zip(&b_vec) {
+                *acc_v = a_i.mul_add(b_v, *acc_v);
+            }
+        }
+    }
+}

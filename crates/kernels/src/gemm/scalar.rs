@@ -1,44 +1,49 @@
-use super::microkernel::Microkernel;
+//! The portable microkernel: plain floats through the same tile body as the SIMD kernels.
+
+use super::microkernel::{tile, Lanes, Microkernel};
 
 /// Portable microkernel: plain Rust, used where no SIMD kernel applies.
 pub(crate) struct Scalar;
 
+impl Lanes for f32 {
+    const LANES: usize = 1;
+    #[inline(always)]
+    unsafe fn splat(value: f32) -> Self {
+        value
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller guarantees one readable float.
+        unsafe { *p }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: the caller guarantees one writable float.
+        unsafe { *p = self }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        // Unfused, as the scalar reference rounds.
+        self * b + c
+    }
+    #[inline(always)]
+    unsafe fn mul(self, b: Self) -> Self {
+        self * b
+    }
+}
+
 const MR: usize = 4;
-const NR: usize = 4;
+const VECS: usize = 4;
 
 impl Microkernel for Scalar {
     const MR: usize = MR;
-    const NR: usize = NR;
+    const NR: usize = VECS;
     const MC: usize = 64;
     const KC: usize = 256;
     const NC: usize = 1024;
 
     unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize) {
-        let mut acc = [[0.0f32; NR]; MR];
-        for p in 0..k {
-            // SAFETY: the caller guarantees k*MR floats at `a` and k*NR at `b`.
-            let (a_col, b_row) = unsafe {
-                (
-                    std::slice::from_raw_parts(a.add(p * MR), MR),
-                    std::slice::from_raw_parts(b.add(p * NR), NR),
-                )
-            };
-            for (acc_row, &a_ip) in acc.iter_mut().zip(a_col) {
-                for (acc_ij, &b_pj) in acc_row.iter_mut().zip(b_row) {
-                    *acc_ij += a_ip * b_pj;
-                }
-            }
-        }
-        for (i, acc_row) in acc.iter().enumerate() {
-            for (j, &acc_ij) in acc_row.iter().enumerate() {
-                // SAFETY: the caller guarantees an MR x NR tile at `c` with row stride `rsc`.
-                let cij = unsafe { &mut *c.add(i * rsc + j) };
-                *cij = if beta == 0.0 {
-                    alpha * acc_ij
-                } else {
-                    alpha * acc_ij + beta * *cij
-                };
-            }
-        }
+        // SAFETY: the caller upholds the trait's contract; plain floats need no CPU feature.
+        unsafe { tile::<f32, MR, VECS, 1>(k, alpha, a, b, beta, c, rsc) }
     }
 }
