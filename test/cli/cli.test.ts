@@ -3,7 +3,7 @@
  * it: output, exit statuses and the files it writes.
  */
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -114,6 +114,21 @@ describe('train planar, then evaluate and predict', () => {
     expect(objects.map((o) => o.epoch)).toEqual([1, 2, 3, 4, 5]);
     expect(objects.every((o) => typeof o.valAccuracy === 'number' && o.valAccuracy <= 1)).toBe(true);
     expect(await ferronet('train', 'planar', '--epochs', '5', '--quiet', '--out', 'json/quiet.fnet')).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('stops at Ctrl-C, still saving the model, with exit status 130', async () => {
+    const child = spawn(process.execPath, [CLI, 'train', 'planar', '--out', 'interrupted/planar.fnet'], { cwd: directory });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const first = !stdout.includes('epoch     1/10000');
+      stdout += chunk.toString();
+      if (first && stdout.includes('epoch     1/10000')) child.kill('SIGINT'); // once: a second Ctrl-C quits at once
+    });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stdout).toContain('interrupted: stopping after the batches in flight, then saving');
+    expect(stdout).toMatch(/trained \d+ epochs? in /);
+    expect(existsSync(join(directory, 'interrupted/planar.fnet'))).toBe(true);
   });
 
   it('refuses a damaged model file in one line', async () => {

@@ -24,13 +24,17 @@ it('draws a bar with batches, samples/s, loss and ETA on a terminal, and clears 
   reporter.progress({ epoch: 0, epochs: 2, batch: 5, batches: 10, loss: 0.71234, samplesPerSec: 45100 });
   const bar = err.text.split('\r').at(-1) ?? '';
   expect(bar.endsWith('\x1b[K')).toBe(true); // erases what a longer bar left
-  expect(bar.slice(0, -3)).toMatch(/^epoch 1\/2 █+[▏▎▍▌▋▊▉]? +25% · batch 5\/10 · 45,100 samples\/s · loss 0\.7123 · ETA \d+\.\d s$/);
+  expect(bar.slice(0, -3)).toMatch(/^epoch 1\/2 █+[▏▎▍▌▋▊▉]? +25% · batch 5\/10 · 45,100 samples\/s · loss 0\.7123 · ETA \d+\.\d+ s$/);
   expect(bar.slice(0, -3)).toHaveLength(99);
   reporter.progress({ epoch: 0, epochs: 2, batch: 6, batches: 10, loss: 0.7, samplesPerSec: 45100 });
   expect(err.text.split('\r')).toHaveLength(2); // redrawn at most every 100 ms
   reporter.epoch(0, 2, logs);
   expect(out.text).toBe('epoch 1/2  loss 0.5000  accuracy 80.00%  val loss 0.6000  val accuracy 75.00%  12,346 samples/s\n');
-  expect(err.text.endsWith(`\r\x1b[K\r${bar}`)).toBe(true); // cleared, line printed, bar redrawn
+  expect(err.text.endsWith('\r\x1b[K')).toBe(true); // the finished epoch's bar is cleared before its line
+  reporter.info('a note');
+  expect(err.text.endsWith('\r\x1b[K')).toBe(true); // and not drawn again until progress goes on
+  reporter.progress({ epoch: 1, epochs: 2, batch: 1, batches: 10, loss: 0.7, samplesPerSec: 45100 });
+  expect(err.text.split('\r').at(-1)).toMatch(/^epoch 2\/2 /);
   reporter.endFit();
   expect(err.text.endsWith('\r\x1b[K')).toBe(true);
 });
@@ -63,5 +67,5 @@ it('writes JSON lines with nulls for what does not apply, and nothing at all whe
 });
 
 it('writes durations for people', () => {
-  expect([duration(3.14), duration(59.9), duration(61), duration(3725)]).toEqual(['3.1 s', '59.9 s', '1:01', '1:02:05']);
+  expect([duration(0.042), duration(3.14), duration(59.9), duration(61), duration(3725)]).toEqual(['0.04 s', '3.1 s', '59.9 s', '1:01', '1:02:05']);
 });

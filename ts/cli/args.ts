@@ -131,3 +131,12 @@ export class FlagReader {
     throw new UsageError(`--${name}: expected ${expected}, got ${JSON.stringify(text)}`, this.#command);
   }
 }
+
+/** Aligned `--flag VALUE  help` lines for a help text. */
+export function flagList(flags: Flags): string {
+  const left = (name: string): string => `  --${name}${flags[name]?.value ? ` ${flags[name].value}` : ''}`;
+  const width = Math.max(...Object.keys(flags).map((name) => left(name).length)) + 2;
+  return Object.keys(flags)
+    .map((name) => `${left(name).padEnd(width)}${flags[name]?.help ?? ''}\n`)
+    .join('');
+}

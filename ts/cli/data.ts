@@ -14,18 +14,20 @@ import type { JsonValue } from '../io/model-file.js';
 import type { Network } from '../network.js';
 import { Random } from '../random.js';
 
+// Type aliases rather than interfaces: they fit JsonObject, so an encoding is model metadata as is.
+
 /** A class column: outputs are class probabilities. */
-export interface ClassTarget {
+export type ClassTarget = {
   /** Selects classification. */
   task: 'classification';
   /** The CSV column holding the class, or null for data sets without columns. */
   column: string | null;
   /** Class names, by index. */
   classes: string[];
-}
+};
 
 /** A numeric column: the network predicts its standardized value. */
-export interface ValueTarget {
+export type ValueTarget = {
   /** Selects regression. */
   task: 'regression';
   /** The CSV column holding the value, or null. */
@@ -34,10 +36,10 @@ export interface ValueTarget {
   mean: number;
   /** The training targets' standard deviation. */
   std: number;
-}
+};
 
 /** How raw data becomes inputs (`(raw - mean) / std`) and outputs become answers; the model metadata's `data`. */
-export interface DataEncoding {
+export type DataEncoding = {
   /** The data set trained on: `planar`, `fashion-mnist` or `csv`. */
   source: string;
   /** The input columns' names (CSV), or null where inputs are positional (pixels, planar points). */
@@ -48,12 +50,10 @@ export interface DataEncoding {
   std: number | number[];
   /** What the outputs mean. */
   target: ClassTarget | ValueTarget;
-}
+};
 
 /** Raw examples as read: features before scaling; targets as class indices or values, if the data has them. */
 export interface Examples {
-  /** What they were read from, for messages. */
-  name: string;
   /** Features as read, `[count][features]`. */
   x: Float32Array;
   /** Number of examples. */
@@ -129,7 +129,7 @@ export function featureStatistics(examples: Examples): { mean: number[]; std: nu
 export function planarExamples(): { examples: Examples; encoding: DataEncoding } {
   const { x, y, samples } = planarDataset();
   return {
-    examples: { name: 'planar', x, count: samples, features: 2, targets: Int32Array.from(y) },
+    examples: { x, count: samples, features: 2, targets: Int32Array.from(y) },
     encoding: { source: 'planar', features: null, mean: 0, std: 1, target: { task: 'classification', column: null, classes: ['0', '1'] } },
   };
 }
@@ -147,7 +147,7 @@ export const FASHION_MNIST_ENCODING: DataEncoding = {
 export async function fashionMnistExamples(directory: string | undefined, split: 'train' | 't10k', limit: number): Promise<Examples> {
   const from = directory ?? FASHION_MNIST_DIRECTORY;
   const images = await loadFashionMnist(from, split, limit);
-  return { name: `${from} (${split})`, x: images.pixels, count: images.count, features: images.features, targets: Int32Array.from(images.labels) };
+  return { x: images.pixels, count: images.count, features: images.features, targets: Int32Array.from(images.labels) };
 }
 
 /** Which kind a CSV target column is, when `--task` does not say. */
@@ -173,7 +173,7 @@ export async function csvTrainingExamples(
   const numeric = fields.every(isNumber);
   const distinct = [...new Set(fields)];
   const chosen = task ?? (!numeric || (distinct.length <= MAX_INTEGER_CLASSES && distinct.every((field) => Number.isInteger(Number(field)))) ? 'classification' : 'regression');
-  const examples: Examples = { name: path, x, count: table.rows.length, features: features.length, targets: null };
+  const examples: Examples = { x, count: table.rows.length, features: features.length, targets: null };
   if (chosen === 'regression') {
     examples.targets = numericColumns(table, [labelIndex], path);
     return { examples, features, target: { task: 'regression', column: label } };
@@ -202,11 +202,11 @@ export async function inferenceExamples(data: string, encoding: DataEncoding, ne
     const labels = await findLabelsFile(data);
     if (labels !== null) {
       const images = await loadIdxImages(data, labels);
-      examples = { name: data, x: images.pixels, count: images.count, features: images.features, targets: Int32Array.from(images.labels) };
+      examples = { x: images.pixels, count: images.count, features: images.features, targets: Int32Array.from(images.labels) };
     } else {
       const { dimensions, data: pixels } = await readIdxFile(data);
       const count = dimensions[0] ?? 0;
-      examples = { name: data, x: Float32Array.from(pixels), count, features: pixels.length / Math.max(count, 1), targets: null };
+      examples = { x: Float32Array.from(pixels), count, features: pixels.length / Math.max(count, 1), targets: null };
     }
   } else {
     examples = csvInferenceExamples(parseCsv(await readFile(data, 'utf8'), data), data, encoding);
@@ -223,7 +223,7 @@ function csvInferenceExamples(table: CsvTable, path: string, encoding: DataEncod
   const featureIndices = encoding.features
     ? encoding.features.map((name) => columnIndex(table, name, path, 'the model'))
     : table.columns.flatMap((_, i) => (i === targetIndex ? [] : [i]));
-  const examples: Examples = { name: path, x: numericColumns(table, featureIndices, path), count: table.rows.length, features: featureIndices.length, targets: null };
+  const examples: Examples = { x: numericColumns(table, featureIndices, path), count: table.rows.length, features: featureIndices.length, targets: null };
   if (targetIndex < 0) return examples;
   const { target } = encoding;
   if (target.task === 'regression') {

@@ -3,11 +3,10 @@
 import { writeFile } from 'node:fs/promises';
 import { BACKEND_NAMES } from '../backends/backend.js';
 import { Network } from '../network.js';
-import { FlagReader, parseCommandLine, UsageError, type Flags } from './args.js';
+import { flagList, FlagReader, parseCommandLine, UsageError, type Flags } from './args.js';
 import { decodeOutputs, encodeInputs, encodeTargets, encodingOf, inferenceExamples, type DataEncoding } from './data.js';
 import { makeParent } from './files.js';
-import { count, percent, Reporter, type Terminal } from './report.js';
-import { describeLayers, flagList } from './train.js';
+import { count, describeLayers, percent, Reporter, type Terminal } from './report.js';
 
 /** The flags of `evaluate`. */
 export const EVALUATE_FLAGS: Flags = {

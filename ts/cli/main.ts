@@ -6,9 +6,9 @@
  */
 
 import { VERSION } from '../version.js';
-import { UsageError } from './args.js';
+import { flagList, UsageError } from './args.js';
 import { evaluate, EVALUATE_FLAGS, predict, PREDICT_FLAGS } from './inference.js';
-import { flagList, train, TRAIN_FLAGS } from './train.js';
+import { train, TRAIN_FLAGS } from './train.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   train: (argv) => train(argv, process.stdout, process.stderr),

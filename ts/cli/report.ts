@@ -3,6 +3,7 @@
  * elsewhere (CI logs), or one JSON object per line for scripts.
  */
 
+import type { Network } from '../network.js';
 import type { EpochLogs, FitProgress } from '../trainer.js';
 
 /** How results are written: for people, for scripts, or not at all. */
@@ -34,12 +35,18 @@ export function percent(fraction: number): string {
   return `${(100 * fraction).toFixed(2)}%`;
 }
 
-/** Seconds as `4.2 s` under a minute, else `m:ss` (or `h:mm:ss`). */
+/** Seconds as `0.04 s` or `4.2 s` under a minute, else `m:ss` (or `h:mm:ss`). */
 export function duration(seconds: number): string {
-  if (seconds < 59.95) return `${Math.max(0, seconds).toFixed(1)} s`;
+  if (seconds < 0.995) return `${Math.max(0, seconds).toFixed(2)} s`;
+  if (seconds < 59.95) return `${seconds.toFixed(1)} s`;
   const s = Math.round(seconds);
   const clock = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
   return s >= 3600 ? `${Math.floor(s / 3600)}:${clock.padStart(5, '0')}` : clock;
+}
+
+/** A network's layers for people: `2 → 4 tanh → 1 sigmoid`. */
+export function describeLayers(network: Network): string {
+  return [String(network.inputSize), ...network.layers.map((layer) => `${layer.units} ${layer.activation}`)].join(' → ');
 }
 
 /** Reports a command's progress and results in one {@link OutputMode}. */
@@ -82,7 +89,7 @@ export class Reporter {
   progress(progress: FitProgress): void {
     if (this.mode === 'quiet' || this.#err.isTTY !== true) return;
     const time = performance.now();
-    if (time - this.#lastDraw < REDRAW_MS) return;
+    if (this.#bar !== '' && time - this.#lastDraw < REDRAW_MS) return;
     this.#lastDraw = time;
     const done = (progress.epoch + progress.batch / progress.batches) / progress.epochs;
     const elapsed = (time - this.#started) / 1000;
@@ -115,7 +122,10 @@ export class Reporter {
     if (logs.valLoss !== undefined) parts.push(`val loss ${logs.valLoss.toFixed(4)}`);
     if (this.#accuracy && logs.valAccuracy !== undefined) parts.push(`val accuracy ${percent(logs.valAccuracy)}`);
     parts.push(`${count(logs.samplesPerSec)} samples/s`);
-    this.info(parts.join('  '));
+    if (this.mode !== 'text') return;
+    // The bar shows the epoch just finished: drop it; the next progress report draws a fresh one.
+    this.endFit();
+    this.#out.write(`${parts.join('  ')}\n`);
   }
 
   /** Removes the progress bar for good. */

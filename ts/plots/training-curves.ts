@@ -11,6 +11,8 @@ export interface TrainingCurvesOptions {
   history: History;
   /** Draw the accuracy panel (classification) or only the loss (regression). */
   accuracy: boolean;
+  /** The 1-based epoch whose weights were kept, when not the last: marked with a vertical line. */
+  keptEpoch?: number;
 }
 
 /** Past this many epochs a curve is thinned to evenly spaced epochs; the eye sees no difference. */
@@ -22,7 +24,7 @@ const TRAIN_COLOR = PALETTE[0] as string;
 const VALIDATION_COLOR = PALETTE[3] as string;
 
 /** An SVG of the loss (and accuracy) curves of a fit. */
-export function trainingCurvesSvg({ title, history, accuracy }: TrainingCurvesOptions): string {
+export function trainingCurvesSvg({ title, history, accuracy, keptEpoch }: TrainingCurvesOptions): string {
   const panels = accuracy ? 2 : 1;
   const panelWidth = 460;
   const width = 40 + panels * (panelWidth + 40);
@@ -30,14 +32,14 @@ export function trainingCurvesSvg({ title, history, accuracy }: TrainingCurvesOp
   let body = '';
   const panel = (index: number, name: string, train: number[], validation: number[], percent: boolean): void => {
     const frame: Frame = { left: 80 + index * (panelWidth + 40), top: 72, width: panelWidth - 80, height: 276 };
-    body += lineChart(frame, name, history.epochs, train, validation, percent);
+    body += lineChart(frame, name, history.epochs, train, validation, percent, keptEpoch);
   };
   panel(0, 'loss', history.loss, history.valLoss, false);
   if (accuracy) panel(1, 'accuracy', history.accuracy, history.valAccuracy, true);
   return svgDocument(width, height, title, body);
 }
 
-function lineChart(frame: Frame, name: string, epochs: number, train: number[], validation: number[], percent: boolean): string {
+function lineChart(frame: Frame, name: string, epochs: number, train: number[], validation: number[], percent: boolean, keptEpoch: number | undefined): string {
   const values = [...train, ...validation];
   const low = percent ? Math.min(...values) : Math.min(0, ...values);
   const high = percent ? Math.min(1, Math.max(...values)) : Math.max(...values);
@@ -46,17 +48,20 @@ function lineChart(frame: Frame, name: string, epochs: number, train: number[], 
   const format = percent ? (v: number): string => `${(v * 100).toFixed(Math.max(0, -Math.floor(Math.log10(y.step * 100) + 1e-9)))}%` : undefined;
   let out = axes(frame, x, y, 'epoch', '', format);
   out += `<text x="${frame.left}" y="${frame.top - 10}" font-size="14" font-weight="bold">${escapeXml(name === 'loss' ? 'Loss' : 'Accuracy')}</text>\n`;
+  if (keptEpoch !== undefined) {
+    const px = fixed(x(keptEpoch));
+    out += `<line x1="${px}" x2="${px}" y1="${frame.top}" y2="${frame.top + frame.height}" stroke="#7b8794" stroke-width="1.5" stroke-dasharray="2 3"/>\n`;
+    out += `<text x="${px}" y="${frame.top + 14}" dx="4" font-size="11" fill="#5f6b7a">kept</text>\n`;
+  }
   const entries: LegendEntry[] = [{ name: 'training', color: TRAIN_COLOR, mark: 'line' }];
   out += series(train, x, y, TRAIN_COLOR, false);
   if (validation.length > 0) {
     entries.push({ name: 'validation', color: VALIDATION_COLOR, mark: 'dashed' });
     out += series(validation, x, y, VALIDATION_COLOR, true);
   }
-  const last = train.at(-1);
   // Put the legend where the curves are not: loss falls (legend top right), accuracy rises (bottom right).
   const legendTop = name === 'loss' ? frame.top + 8 : frame.top + frame.height - 8 - (10 + 20 * entries.length);
-  out += last === undefined ? '' : legend(frame.left + frame.width - 8, legendTop, entries);
-  return out;
+  return out + legend(frame.left + frame.width - 8, legendTop, entries);
 }
 
 function series(values: number[], x: Scale, y: Scale, color: string, dashed: boolean): string {
