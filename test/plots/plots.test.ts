@@ -39,8 +39,8 @@ describe('training curves', () => {
     expect(svg).toContain('demo &#60;&#38;&#62; &#34;quoted&#34;');
     expect(svg.match(/<polyline /g)).toHaveLength(4);
     for (const text of ['Loss', 'Accuracy', 'epoch', '>training<', '>validation<', '>80%<']) expect(svg).toContain(text);
-    expect(svg).not.toContain('>kept<');
-    expect(trainingCurvesSvg({ title: 't', history, accuracy: true, keptEpoch: 2 }).match(/>kept</g)).toHaveLength(2);
+    expect(svg).not.toContain('kept');
+    expect(trainingCurvesSvg({ title: 't', history, accuracy: true, keptEpoch: 2 }).match(/>kept \(epoch 2\)</g)).toHaveLength(2);
   });
 
   it('draws the loss alone for regression, and thins long runs', () => {

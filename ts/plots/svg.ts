@@ -109,9 +109,11 @@ export interface LegendEntry {
   name: string;
   /** Its colour. */
   color: string;
-  /** `line` for series, `dot` for classes of points. */
-  mark: 'line' | 'dashed' | 'dot';
+  /** `line`, `dashed` or `dotted` for series and markers, `dot` for classes of points. */
+  mark: 'line' | 'dashed' | 'dotted' | 'dot';
 }
+
+const DASHES: Record<LegendEntry['mark'], string> = { line: '', dashed: ' stroke-dasharray="5 3"', dotted: ' stroke-dasharray="2 3"', dot: '' };
 
 /** A boxed legend with its top-right corner at `(right, top)`. */
 export function legend(right: number, top: number, entries: readonly LegendEntry[]): string {
@@ -124,7 +126,7 @@ export function legend(right: number, top: number, entries: readonly LegendEntry
     const mark =
       entry.mark === 'dot'
         ? `<circle cx="${left + 18}" cy="${cy}" r="5" fill="${entry.color}" stroke="#ffffff"/>`
-        : `<line x1="${left + 8}" x2="${left + 28}" y1="${cy}" y2="${cy}" stroke="${entry.color}" stroke-width="2.5"${entry.mark === 'dashed' ? ' stroke-dasharray="5 3"' : ''}/>`;
+        : `<line x1="${left + 8}" x2="${left + 28}" y1="${cy}" y2="${cy}" stroke="${entry.color}" stroke-width="2.5"${DASHES[entry.mark]}/>`;
     return `${mark}<text x="${left + 36}" y="${cy}" dy="0.32em" font-size="12">${escapeXml(entry.name)}</text>`;
   });
   return `<rect x="${left}" y="${top}" width="${width}" height="${height}" rx="4" fill="#ffffff" fill-opacity="0.9" stroke="#cbd2d9"/>\n${rows.join('\n')}\n`;

@@ -22,6 +22,7 @@ const MAX_MARKERS = 30;
 
 const TRAIN_COLOR = PALETTE[0] as string;
 const VALIDATION_COLOR = PALETTE[3] as string;
+const KEPT_COLOR = '#7b8794';
 
 /** An SVG of the loss (and accuracy) curves of a fit. */
 export function trainingCurvesSvg({ title, history, accuracy, keptEpoch }: TrainingCurvesOptions): string {
@@ -48,16 +49,16 @@ function lineChart(frame: Frame, name: string, epochs: number, train: number[], 
   const format = percent ? (v: number): string => `${(v * 100).toFixed(Math.max(0, -Math.floor(Math.log10(y.step * 100) + 1e-9)))}%` : undefined;
   let out = axes(frame, x, y, 'epoch', '', format);
   out += `<text x="${frame.left}" y="${frame.top - 10}" font-size="14" font-weight="bold">${escapeXml(name === 'loss' ? 'Loss' : 'Accuracy')}</text>\n`;
-  if (keptEpoch !== undefined) {
-    const px = fixed(x(keptEpoch));
-    out += `<line x1="${px}" x2="${px}" y1="${frame.top}" y2="${frame.top + frame.height}" stroke="#7b8794" stroke-width="1.5" stroke-dasharray="2 3"/>\n`;
-    out += `<text x="${px}" y="${frame.top + 14}" dx="4" font-size="11" fill="#5f6b7a">kept</text>\n`;
-  }
   const entries: LegendEntry[] = [{ name: 'training', color: TRAIN_COLOR, mark: 'line' }];
   out += series(train, x, y, TRAIN_COLOR, false);
   if (validation.length > 0) {
     entries.push({ name: 'validation', color: VALIDATION_COLOR, mark: 'dashed' });
     out += series(validation, x, y, VALIDATION_COLOR, true);
+  }
+  if (keptEpoch !== undefined) {
+    const px = fixed(x(keptEpoch));
+    out += `<line x1="${px}" x2="${px}" y1="${frame.top}" y2="${frame.top + frame.height}" stroke="${KEPT_COLOR}" stroke-width="1.5" stroke-dasharray="2 3"/>\n`;
+    entries.push({ name: `kept (epoch ${keptEpoch})`, color: KEPT_COLOR, mark: 'dotted' });
   }
   // Put the legend where the curves are not: loss falls (legend top right), accuracy rises (bottom right).
   const legendTop = name === 'loss' ? frame.top + 8 : frame.top + frame.height - 8 - (10 + 20 * entries.length);
