@@ -8,7 +8,8 @@
 #   wasm-bindgen  -> cargo install wasm-bindgen-cli, the exact version Cargo.lock pins
 #   Chromium      -> Debian's chromium (apt-get), for the browser end-to-end test
 #   build         -> scripts/build.sh (wasm module, native addon, TypeScript)
-#   demo          -> examples/planar.ts
+#   extras        -> Fashion-MNIST and rsvg-convert (PNG pictures) with apt-get, where there is apt
+#   demo          -> ferronet train planar (npm run demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
@@ -75,6 +76,16 @@ fi
 
 bash scripts/build.sh
 
+# Optional: without them ferronet train fashion-mnist needs --data, and pictures are SVG only.
+say "extras: Fashion-MNIST data set, rsvg-convert"
+extras=()
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || extras+=(dataset-fashion-mnist)
+command -v rsvg-convert >/dev/null || extras+=(librsvg2-bin)
+if [ ${#extras[@]} -eq 0 ]; then
+  echo "present"
+elif ! apt_install "${extras[@]}"; then
+  echo "skipped: no apt-get here (or it failed) for ${extras[*]}; see docs/cli.md"
+fi
 
 say "demo: the planar flower (npm run demo)"
-node examples/planar.mjs
+npm run --silent demo

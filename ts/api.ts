@@ -3,7 +3,8 @@
  * (browsers and bundlers) each set their platform and re-export this.
  */
 
-export { Network, type NetworkOptions, type LayerWeights, type EvaluationResult } from './network.js';
+export { Network, type NetworkOptions, type LayerWeights, type EvaluationResult, type LoadOptions, type TrainingRecord } from './network.js';
+export { ModelFileError, type JsonObject, type JsonValue } from './io/model-file.js';
 export {
   Trainer,
   TrainingDivergedError,

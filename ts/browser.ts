@@ -14,8 +14,8 @@
  * @packageDocumentation
  */
 
-import { usePlatform } from './backends/index.js';
-import { browserPlatform } from './backends/browser-platform.js';
+import { usePlatform } from './platform/index.js';
+import { browserPlatform } from './platform/browser.js';
 
 usePlatform(browserPlatform);
 

@@ -14,8 +14,8 @@
  * @packageDocumentation
  */
 
-import { usePlatform } from './backends/index.js';
-import { nodePlatform } from './backends/node-platform.js';
+import { usePlatform } from './platform/index.js';
+import { nodePlatform } from './platform/node.js';
 
 usePlatform(nodePlatform);
 

@@ -2,7 +2,9 @@
 
 import type { Backend, BackendModel, BackendName } from './backends/backend.js';
 import { loadBackend } from './backends/index.js';
+import { currentPlatform } from './platform/index.js';
 import { checkInputs, prepareTargets } from './data.js';
+import { decodeModelFile, encodeModelFile, type JsonObject, type ModelContents } from './io/model-file.js';
 import {
   INITIALIZERS,
   initialParameters,
@@ -12,8 +14,10 @@ import {
   type LayerShape,
 } from './layers/index.js';
 import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losses/index.js';
+import type { OptimizerSettings } from './optimizers/index.js';
 import { Random } from './random.js';
 import { checkAllFinite, checkFloat32Array, checkOneOf, checkPositiveInteger, fail } from './validation.js';
+import { VERSION } from './version.js';
 
 /** How to build a {@link Network}. */
 export interface NetworkOptions {
@@ -48,11 +52,29 @@ export interface EvaluationResult {
   accuracy: number;
 }
 
+/** How to load a saved {@link Network}. */
+export interface LoadOptions {
+  /** The backend to load onto; any backend reads any model. Default `'auto'`. */
+  backend?: BackendName | 'auto';
+}
+
+/** How a network's weights were trained, saved with it (see {@link Network.training}). */
+export interface TrainingRecord {
+  /** The loss the last Trainer minimized (and `evaluate` uses by default). */
+  loss: LossName;
+  /** The last Trainer's optimizer. */
+  optimizer: OptimizerSettings;
+  /** The last Trainer's batch size. */
+  batchSize: number;
+  /** Epochs completed over the network's whole life, by every Trainer, before and after saving. */
+  epochs: number;
+}
+
 /** What the Trainer needs from a Network and users do not. */
 export interface NetworkInternals {
   readonly model: BackendModel;
-  /** The loss the model was last configured to train with (and evaluates with by default). */
-  trainingLoss: LossName | null;
+  /** How the model was last configured to train (its loss is the one evaluate uses by default), or null. */
+  training: TrainingRecord | null;
   /** The object (a Trainer) whose settings the model's optimizer state belongs to. */
   trainingOwner: object | null;
   /** True while a fit runs: a second concurrent fit is refused. */
@@ -94,6 +116,12 @@ export class Network {
   readonly layers: readonly Readonly<LayerShape>[];
   /** The seed the initial weights came from. */
   readonly seed: number;
+  /**
+   * Your own JSON data, saved and loaded with the network (class names, how inputs were
+   * scaled, ...). ferronet never reads it; the `ferronet` command line keeps its data set's
+   * description here.
+   */
+  metadata: JsonObject = {};
 
   private constructor(backend: Backend, layers: LayerShape[], seed: number) {
     this.backend = backend.name;
@@ -101,7 +129,7 @@ export class Network {
     this.inputSize = (layers[0] as LayerShape).inputs;
     this.outputSize = (layers.at(-1) as LayerShape).units;
     this.seed = seed;
-    internals.set(this, { model: backend.createModel(this.inputSize, layers), trainingLoss: null, trainingOwner: null, fitting: false });
+    internals.set(this, { model: backend.createModel(this.inputSize, layers), training: null, trainingOwner: null, fitting: false });
   }
 
   /** Builds a network with seeded initial weights on the chosen backend. */
@@ -121,6 +149,62 @@ export class Network {
       model.setParameter(index, values);
     });
     return network;
+  }
+
+  /**
+   * Reads a network written by {@link Network.toBytes} (or {@link Network.save}) onto any
+   * backend: its predictions there are those of the network that was saved. Bytes that are
+   * truncated, corrupted, not a model or from a newer ferronet throw a `ModelFileError`.
+   */
+  static async fromBytes(bytes: Uint8Array, options: LoadOptions = {}): Promise<Network> {
+    if (!(bytes instanceof Uint8Array)) fail('type', 'bytes', 'a Uint8Array', bytes);
+    return Network.#fromContents(decodeModelFile(bytes, 'bytes'), options);
+  }
+
+  /** Reads a model file written by {@link Network.save} (Node only); see {@link Network.fromBytes}. */
+  static async load(path: string, options: LoadOptions = {}): Promise<Network> {
+    if (typeof path !== 'string') fail('type', 'path', 'a file path string', path);
+    const bytes = await currentPlatform().readFile(path);
+    return Network.#fromContents(decodeModelFile(bytes, path), options);
+  }
+
+  static async #fromContents({ header, parameters }: ModelContents, options: LoadOptions): Promise<Network> {
+    if (typeof options !== 'object' || (options as unknown) === null) fail('type', 'options', '{ backend? }', options);
+    const network = new Network(await loadBackend(options.backend ?? 'auto'), header.layers, header.seed);
+    const internal = internalsOf(network, 'load');
+    parameters.forEach((values, index) => {
+      internal.model.setParameter(index, values);
+    });
+    internal.training = header.training;
+    network.metadata = header.metadata;
+    return network;
+  }
+
+  /**
+   * The network as a model file (docs/model-format.md): architecture, {@link Network.training},
+   * {@link Network.metadata}, the ferronet version and the weights as little-endian float32,
+   * with a CRC-32. Optimizer state is not saved: a new fit starts its optimizer afresh.
+   */
+  toBytes(): Uint8Array {
+    const internal = internalsOf(this, 'toBytes');
+    const parameters = this.layers.flatMap((_, l) => [internal.model.parameter(2 * l), internal.model.parameter(2 * l + 1)]);
+    const header = { ferronet: VERSION, inputSize: this.inputSize, layers: [...this.layers], seed: this.seed, training: internal.training, metadata: this.metadata };
+    return encodeModelFile({ header, parameters });
+  }
+
+  /**
+   * Writes {@link Network.toBytes} to `path` (Node only). The file appears whole or not at all:
+   * it is written beside `path` and renamed over it.
+   */
+  async save(path: string): Promise<void> {
+    if (typeof path !== 'string') fail('type', 'path', 'a file path string', path);
+    await currentPlatform().writeFileAtomically(path, this.toBytes());
+  }
+
+  /** How the weights were trained (kept across save and load), or null if they never were. */
+  get training(): Readonly<TrainingRecord> | null {
+    const { training } = internalsOf(this, 'training');
+    return training && Object.freeze({ ...training, optimizer: Object.freeze({ ...training.optimizer }) });
   }
 
   /** A copy of every layer's weights and bias. */
@@ -167,7 +251,7 @@ export class Network {
   evaluate(x: Float32Array, y: Float32Array | Int32Array | Uint8Array, options: { loss?: LossName } = {}): EvaluationResult {
     const internal = internalsOf(this, 'evaluate');
     const outputActivation = (this.layers.at(-1) as LayerShape).activation;
-    const loss = options.loss ?? internal.trainingLoss ?? defaultLoss(outputActivation);
+    const loss = options.loss ?? internal.training?.loss ?? defaultLoss(outputActivation);
     checkOneOf('loss', loss, LOSSES);
     checkLossFitsOutput(loss, outputActivation);
     const rows = checkInputs('x', x, this.inputSize);

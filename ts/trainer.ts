@@ -3,7 +3,7 @@
 import { checkInputs, prepareTargets } from './data.js';
 import type { LayerShape } from './layers/index.js';
 import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losses/index.js';
-import { internalsOf, Network } from './network.js';
+import { internalsOf, Network, type TrainingRecord } from './network.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type OptimizerSettings } from './optimizers/index.js';
 import { Random } from './random.js';
 import { BatchSchedule, type PlannedCall } from './schedule.js';
@@ -196,7 +196,7 @@ export class Trainer {
     if (internal.trainingOwner !== this) {
       model.configureTraining(this.loss, this.optimizer);
       internal.trainingOwner = this;
-      internal.trainingLoss = this.loss;
+      internal.training = { loss: this.loss, optimizer: this.optimizer, batchSize: this.batchSize, epochs: internal.training?.epochs ?? 0 };
     }
     internal.fitting = true;
     const data = model.bindData(x, targets, samples);
@@ -284,6 +284,7 @@ export class Trainer {
     history.accuracy.push(logs.accuracy);
     history.samplesPerSec.push(logs.samplesPerSec);
     history.epochs += 1;
+    (internalsOf(this.network, 'fit').training as TrainingRecord).epochs += 1;
     return logs;
   }
 

@@ -51,11 +51,11 @@ it('bundles the browser entry with no Node built-in, no native addon and the was
   const modules = await bundledModules('ts/browser.ts');
   expect(modules).toContain('ts/backends/wasm/generated/ferronet_wasm.js');
   expect(modules).toContain('ts/worker/serve.ts');
-  expect(modules.filter((id) => id.includes('backends/native/') || id.endsWith('.node') || id.includes('node-platform'))).toEqual([]);
+  expect(modules.filter((id) => id.includes('backends/native/') || id.endsWith('.node') || id.includes('platform/node'))).toEqual([]);
 });
 
 it('the same check refuses the Node entry (it reads the wasm file with node:fs)', async () => {
-  await expect(bundledModules('ts/index.ts')).rejects.toThrow("ts/backends/node-platform.ts imports the Node built-in 'node:fs/promises'");
+  await expect(bundledModules('ts/index.ts')).rejects.toThrow("ts/platform/node.ts imports the Node built-in 'node:fs/promises'");
 });
 
 it('the exports map sends browsers to the browser entry and Node to the native-first one', () => {

@@ -2,16 +2,15 @@
  * Finding and loading backends. `'auto'` takes the first that loads of native (Node only),
  * wasm and ts; {@link availableBackends} says what loaded here and why the others did not.
  *
- * How native and wasm load depends on where ferronet runs, so each entry point hands its
- * {@link Platform} to {@link usePlatform} when it is imported: ts/index.ts for Node,
- * ts/browser.ts for browsers and bundlers. This module imports neither, which keeps the
- * native addon and Node's built-ins out of a browser bundle.
+ * How native and wasm load depends on where ferronet runs: this module asks the entry
+ * point's platform (ts/platform/) and imports neither platform itself.
  */
 
 import { BACKEND_NAMES, type Backend, type BackendName } from './backend.js';
 import { createTsBackend } from './ts/index.js';
 import { loadWasmBackend, type WasmSource } from './wasm/index.js';
 import { checkOneOf, fail } from '../validation.js';
+import { currentPlatform } from '../platform/index.js';
 
 /** What loading one backend gave on this machine. */
 export interface BackendStatus {
@@ -23,27 +22,8 @@ export interface BackendStatus {
   reason?: string;
 }
 
-/** What an entry point knows about its runtime: how to load the addon, where the wasm module is. */
-export interface Platform {
-  /** Loads the native backend, or rejects saying why it cannot here. */
-  loadNative(): Promise<Backend>;
-  /** The wasm module to instantiate when {@link setWasmSource} was not called. */
-  defaultWasmSource(): Promise<WasmSource>;
-}
-
-let platform: Platform | null = null;
 let wasmSource: WasmSource | null = null;
 const loading = new Map<BackendName, Promise<Backend>>();
-
-/** Called once by each entry point, before anything loads a backend. */
-export function usePlatform(entryPlatform: Platform): void {
-  platform = entryPlatform;
-}
-
-function currentPlatform(): Platform {
-  if (!platform) throw new Error("ferronet was imported without its entry point: import from 'ferronet'");
-  return platform;
-}
 
 function loadOnce(name: BackendName): Promise<Backend> {
   let backend = loading.get(name);

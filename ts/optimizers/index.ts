@@ -94,3 +94,9 @@ export function resolveOptimizer(config: unknown): OptimizerSettings {
   }
   return settings;
 }
+
+/** The config that {@link resolveOptimizer} turns back into `settings`: only the optimizer's own hyperparameters. */
+export function optimizerConfig(settings: OptimizerSettings): OptimizerConfig {
+  const entries = ALLOWED_KEYS[settings.name].map((key) => [key, settings[key as keyof OptimizerSettings]]);
+  return Object.fromEntries(entries) as OptimizerConfig;
+}

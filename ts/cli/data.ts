@@ -1,0 +1,308 @@
+/**
+ * Data sets as the command line meets them (the planar set, IDX images, CSV files) and the
+ * {@link DataEncoding} that turns their raw values into network inputs and network outputs back
+ * into answers. The encoding is saved in the model's metadata, so `evaluate` and `predict` read
+ * new data exactly as training did.
+ */
+
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { isNumber, numericColumns, parseCsv, type CsvTable } from '../datasets/csv.js';
+import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIRECTORY, findLabelsFile, loadFashionMnist, loadIdxImages, readIdxFile } from '../datasets/fashion-mnist.js';
+import { planarDataset } from '../datasets/planar.js';
+import type { JsonValue } from '../io/model-file.js';
+import type { Network } from '../network.js';
+import { Random } from '../random.js';
+
+// Type aliases rather than interfaces: they fit JsonObject, so an encoding is model metadata as is.
+
+/** A class column: outputs are class probabilities. */
+export type ClassTarget = {
+  /** Selects classification. */
+  task: 'classification';
+  /** The CSV column holding the class, or null for data sets without columns. */
+  column: string | null;
+  /** Class names, by index. */
+  classes: string[];
+};
+
+/** A numeric column: the network predicts its standardized value. */
+export type ValueTarget = {
+  /** Selects regression. */
+  task: 'regression';
+  /** The CSV column holding the value, or null. */
+  column: string | null;
+  /** The training targets' mean: outputs are `mean + std * output`. */
+  mean: number;
+  /** The training targets' standard deviation. */
+  std: number;
+};
+
+/** How raw data becomes inputs (`(raw - mean) / std`) and outputs become answers; the model metadata's `data`. */
+export type DataEncoding = {
+  /** The data set trained on: `planar`, `fashion-mnist` or `csv`. */
+  source: string;
+  /** The input columns' names (CSV), or null where inputs are positional (pixels, planar points). */
+  features: string[] | null;
+  /** Subtracted from each input: one value for all, or one per feature. */
+  mean: number | number[];
+  /** Then divided: one value for all, or one per feature. */
+  std: number | number[];
+  /** What the outputs mean. */
+  target: ClassTarget | ValueTarget;
+};
+
+/** Raw examples as read: features before scaling; targets as class indices or values, if the data has them. */
+export interface Examples {
+  /** Features as read, `[count][features]`. */
+  x: Float32Array;
+  /** Number of examples. */
+  count: number;
+  /** Features per example. */
+  features: number;
+  /** Class indices (classification) or raw values (regression), or null when the data has no targets. */
+  targets: Int32Array | Float32Array | null;
+}
+
+/** The inputs the network takes for `examples`. */
+export function encodeInputs(encoding: DataEncoding, examples: Examples): Float32Array {
+  const { mean, std } = encoding;
+  return examples.x.map((value, i) => {
+    const feature = i % examples.features;
+    return (value - (typeof mean === 'number' ? mean : (mean[feature] as number))) / (typeof std === 'number' ? std : (std[feature] as number));
+  });
+}
+
+/**
+ * The targets the network trains and evaluates on: class indices for a softmax output, 0/1
+ * rows for a single sigmoid output, standardized values for regression.
+ */
+export function encodeTargets(encoding: DataEncoding, targets: Int32Array | Float32Array, network: Network): Int32Array | Float32Array {
+  const { target } = encoding;
+  if (target.task === 'regression') return targets.map((value) => (value - target.mean) / target.std);
+  return network.outputSize === 1 ? Float32Array.from(targets) : targets;
+}
+
+/** Class probabilities `[count][classes]` (classification) or values `[count]` (regression) from network outputs. */
+export function decodeOutputs(encoding: DataEncoding, outputs: Float32Array, network: Network): Float32Array {
+  const { target } = encoding;
+  if (target.task === 'regression') return outputs.map((value) => target.mean + target.std * value);
+  if (network.outputSize > 1) return outputs;
+  // One sigmoid output is the probability of class 1.
+  return Float32Array.from({ length: outputs.length * 2 }, (_, i) => (i % 2 === 1 ? (outputs[i >> 1] as number) : 1 - (outputs[i >> 1] as number)));
+}
+
+/** Examples in a new seeded order, split into a first part and the last `fraction` of them. */
+export function splitExamples(examples: Examples, fraction: number, seed: number): [Examples, Examples | null] {
+  const held = Math.round(examples.count * fraction);
+  if (held === 0) return [examples, null];
+  if (held === examples.count) throw new RangeError(`--validation-split ${fraction} leaves no training examples of ${examples.count}`);
+  const order = new Random(seed).shuffle(Uint32Array.from({ length: examples.count }, (_, i) => i));
+  return [subset(examples, order.subarray(0, examples.count - held)), subset(examples, order.subarray(examples.count - held))];
+}
+
+function subset(examples: Examples, indices: Uint32Array): Examples {
+  const { features } = examples;
+  const x = new Float32Array(indices.length * features);
+  indices.forEach((index, i) => x.set(examples.x.subarray(index * features, (index + 1) * features), i * features));
+  const targets = examples.targets && (examples.targets instanceof Int32Array ? Int32Array.from(indices, (i) => examples.targets?.[i] as number) : Float32Array.from(indices, (i) => examples.targets?.[i] as number));
+  return { ...examples, x, count: indices.length, targets };
+}
+
+/** Mean and standard deviation of each feature (a constant feature gets 1, so it stays constant, not NaN). */
+export function featureStatistics(examples: Examples): { mean: number[]; std: number[] } {
+  const { features, count } = examples;
+  const mean = new Array<number>(features).fill(0);
+  const squares = new Array<number>(features).fill(0);
+  examples.x.forEach((value, i) => {
+    mean[i % features] = (mean[i % features] as number) + value;
+  });
+  for (let f = 0; f < features; f++) mean[f] = (mean[f] as number) / count;
+  examples.x.forEach((value, i) => {
+    const deviation = value - (mean[i % features] as number);
+    squares[i % features] = (squares[i % features] as number) + deviation * deviation;
+  });
+  return { mean, std: squares.map((sum) => Math.sqrt(sum / count) || 1) };
+}
+
+/** The planar flower: 400 points, two classes, trained as the classic exercise does (one sigmoid output). */
+export function planarExamples(): { examples: Examples; encoding: DataEncoding } {
+  const { x, y, samples } = planarDataset();
+  return {
+    examples: { x, count: samples, features: 2, targets: Int32Array.from(y) },
+    encoding: { source: 'planar', features: null, mean: 0, std: 1, target: { task: 'classification', column: null, classes: ['0', '1'] } },
+  };
+}
+
+/** The Fashion-MNIST encoding: pixels 0..255 scaled to [0, 1], ten named classes. */
+export const FASHION_MNIST_ENCODING: DataEncoding = {
+  source: 'fashion-mnist',
+  features: null,
+  mean: 0,
+  std: 255,
+  target: { task: 'classification', column: null, classes: FASHION_MNIST_CLASSES },
+};
+
+/** One split of Fashion-MNIST from `directory` (default: Debian's), at most `limit` images. */
+export async function fashionMnistExamples(directory: string | undefined, split: 'train' | 't10k', limit: number): Promise<Examples> {
+  const from = directory ?? FASHION_MNIST_DIRECTORY;
+  const images = await loadFashionMnist(from, split, limit);
+  return { x: images.pixels, count: images.count, features: images.features, targets: Int32Array.from(images.labels) };
+}
+
+/** Which kind a CSV target column is, when `--task` does not say. */
+export type Task = ClassTarget['task'] | ValueTarget['task'];
+
+/** Up to this many distinct whole numbers, a numeric target column is read as classes. */
+const MAX_INTEGER_CLASSES = 20;
+
+/** A CSV file to train on: features are every column but `label` (or those named), standardized later. */
+export async function csvTrainingExamples(
+  path: string,
+  label: string,
+  featureNames: string[] | undefined,
+  task: Task | undefined,
+): Promise<{ examples: Examples; features: string[]; target: ClassTarget | Omit<ValueTarget, 'mean' | 'std'> }> {
+  const table = parseCsv(await readFile(path, 'utf8'), path);
+  const labelIndex = columnIndex(table, label, path, '--label');
+  const features = featureNames ?? table.columns.filter((_, i) => i !== labelIndex);
+  if (features.length === 0) throw new RangeError(`${path}: no feature columns besides the label ${JSON.stringify(label)}`);
+  if (table.rows.length === 0) throw new RangeError(`${path}: a header but no data lines`);
+  const x = numericColumns(table, features.map((name) => columnIndex(table, name, path, '--features')), path);
+  const fields = table.rows.map((row) => row[labelIndex] as string);
+  const numeric = fields.every(isNumber);
+  const distinct = [...new Set(fields)];
+  const chosen = task ?? (!numeric || (distinct.length <= MAX_INTEGER_CLASSES && distinct.every((field) => Number.isInteger(Number(field)))) ? 'classification' : 'regression');
+  const examples: Examples = { x, count: table.rows.length, features: features.length, targets: null };
+  if (chosen === 'regression') {
+    examples.targets = numericColumns(table, [labelIndex], path);
+    return { examples, features, target: { task: 'regression', column: label } };
+  }
+  const classes = numeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
+  if (classes.length < 2) throw new RangeError(`${path}: column ${JSON.stringify(label)} holds one class only (${JSON.stringify(classes[0])}); classification needs two or more`);
+  examples.targets = Int32Array.from(fields, (field) => classes.indexOf(field));
+  return { examples, features, target: { task: 'classification', column: label, classes } };
+}
+
+/** IDX files are named as MNIST's are: `t10k-images-idx3-ubyte`, gzipped or not. */
+const IDX_NAME = /-ubyte(\.gz)?$/;
+
+/**
+ * Reads the DATA argument of `evaluate` and `predict` the way the model's encoding says: `planar`;
+ * `fashion-mnist` or a directory (its test split); an IDX images file (its labels file beside it,
+ * if there); or a CSV file with the model's feature columns (and its target column, if there).
+ */
+export async function inferenceExamples(data: string, encoding: DataEncoding, network: Network): Promise<Examples> {
+  let examples: Examples;
+  if (data === 'planar') {
+    examples = planarExamples().examples;
+  } else if (data === 'fashion-mnist' || (await isDirectory(data))) {
+    examples = await fashionMnistExamples(data === 'fashion-mnist' ? undefined : data, 't10k', Infinity);
+  } else if (IDX_NAME.test(data)) {
+    const labels = await findLabelsFile(data);
+    if (labels !== null) {
+      const images = await loadIdxImages(data, labels);
+      examples = { x: images.pixels, count: images.count, features: images.features, targets: Int32Array.from(images.labels) };
+    } else {
+      const { dimensions, data: pixels } = await readIdxFile(data);
+      const count = dimensions[0] ?? 0;
+      examples = { x: Float32Array.from(pixels), count, features: pixels.length / Math.max(count, 1), targets: null };
+    }
+  } else {
+    examples = csvInferenceExamples(parseCsv(await readFile(data, 'utf8'), data), data, encoding);
+  }
+  if (examples.features !== network.inputSize) {
+    throw new RangeError(`${data}: ${examples.features} features per example, but the model takes ${network.inputSize}`);
+  }
+  return examples;
+}
+
+function csvInferenceExamples(table: CsvTable, path: string, encoding: DataEncoding): Examples {
+  const { column } = encoding.target;
+  const targetIndex = column === null ? -1 : table.columns.indexOf(column);
+  const featureIndices = encoding.features
+    ? encoding.features.map((name) => columnIndex(table, name, path, 'the model'))
+    : table.columns.flatMap((_, i) => (i === targetIndex ? [] : [i]));
+  const examples: Examples = { x: numericColumns(table, featureIndices, path), count: table.rows.length, features: featureIndices.length, targets: null };
+  if (targetIndex < 0) return examples;
+  const { target } = encoding;
+  if (target.task === 'regression') {
+    examples.targets = numericColumns(table, [targetIndex], path);
+  } else {
+    examples.targets = Int32Array.from(table.rows, (row, r) => {
+      const index = target.classes.indexOf(row[targetIndex] as string);
+      if (index < 0) {
+        throw new RangeError(
+          `${path}:${table.lines[r] as number}: column ${targetIndex + 1} (${JSON.stringify(column)}): class ${JSON.stringify(row[targetIndex])} is not one the model knows (${target.classes.join(', ')})`,
+        );
+      }
+      return index;
+    });
+  }
+  return examples;
+}
+
+function columnIndex(table: CsvTable, name: string, path: string, wanted: string): number {
+  const index = table.columns.indexOf(name);
+  if (index < 0) throw new RangeError(`${path}: no column ${JSON.stringify(name)} (named by ${wanted}); the columns are ${table.columns.join(', ')}`);
+  return index;
+}
+
+/**
+ * The encoding saved in a model's metadata (checked, since any program may have written it), or
+ * the plainest one that fits a model without one (made with the API).
+ */
+export function encodingOf(network: Network, path: string): DataEncoding {
+  const saved = network.metadata.data;
+  if (saved !== undefined) return checkEncoding(saved, `${path}: metadata.data`, network);
+  const output = network.layers.at(-1)?.activation;
+  const classes = output === 'softmax' ? network.outputSize : output === 'sigmoid' && network.outputSize === 1 ? 2 : 0;
+  const target: ClassTarget | ValueTarget =
+    classes > 0
+      ? { task: 'classification', column: null, classes: Array.from({ length: classes }, (_, i) => String(i)) }
+      : { task: 'regression', column: null, mean: 0, std: 1 };
+  return { source: 'unknown', features: null, mean: 0, std: 1, target };
+}
+
+function checkEncoding(value: JsonValue, where: string, network: Network): DataEncoding {
+  const isStrings = (item: unknown): item is string[] => Array.isArray(item) && item.every((name) => typeof name === 'string');
+  const isScaling = (item: unknown): boolean =>
+    typeof item === 'number' || (Array.isArray(item) && item.length === network.inputSize && item.every((v) => typeof v === 'number'));
+  const invalid = (what: string): never => {
+    throw new RangeError(`${where}: ${what}`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid('expected an object');
+  const { source, features, mean, std, target } = value;
+  if (typeof source !== 'string') invalid('source: expected a string');
+  if (features !== null && !(isStrings(features) && features.length === network.inputSize)) {
+    invalid(`features: expected null or ${network.inputSize} column names`);
+  }
+  if (!isScaling(mean) || !isScaling(std)) invalid(`mean, std: expected numbers or arrays of ${network.inputSize}`);
+  if (typeof target !== 'object' || target === null || Array.isArray(target)) return invalid('target: expected an object');
+  const { column } = target;
+  if (column !== null && typeof column !== 'string') invalid('target.column: expected a string or null');
+  if (target.task === 'classification') {
+    const classes = network.outputSize === 1 ? 2 : network.outputSize;
+    if (!isStrings(target.classes) || target.classes.length !== classes) invalid(`target.classes: expected ${classes} class names`);
+  } else if (target.task === 'regression') {
+    if (typeof target.mean !== 'number' || typeof target.std !== 'number') invalid('target.mean, target.std: expected numbers');
+  } else {
+    invalid("target.task: expected 'classification' or 'regression'");
+  }
+  return value as unknown as DataEncoding;
+}
+
+/** A short name for output files: the CSV's stem or the data set's name. */
+export function stem(name: string): string {
+  return basename(name).replace(/\.[^.]*$/, '');
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+

@@ -1,0 +1,335 @@
+/** `ferronet train DATASET`: trains, reports, saves the model and draws its pictures. */
+
+import { BACKEND_NAMES, type BackendName } from '../backends/backend.js';
+import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIRECTORY } from '../datasets/fashion-mnist.js';
+import { ACTIVATIONS, INITIALIZERS, type ActivationName, type InitializerName, type LayerConfig } from '../layers/index.js';
+import { Network, type LayerWeights } from '../network.js';
+import { OPTIMIZERS, type OptimizerName } from '../optimizers/index.js';
+import { decisionBoundarySvg } from '../plots/decision-boundary.js';
+import { trainingCurvesSvg } from '../plots/training-curves.js';
+import { Trainer, type History } from '../trainer.js';
+import { flagList, FlagReader, parseCommandLine, UsageError, type Flags } from './args.js';
+import {
+  csvTrainingExamples,
+  decodeOutputs,
+  encodeInputs,
+  encodeTargets,
+  FASHION_MNIST_ENCODING,
+  fashionMnistExamples,
+  featureStatistics,
+  planarExamples,
+  splitExamples,
+  stem,
+  type DataEncoding,
+  type Examples,
+  type Task,
+} from './data.js';
+import { makeParent, writePicture } from './files.js';
+import { count, describeLayers, duration, percent, Reporter, type OutputMode, type Terminal } from './report.js';
+
+/** The data sets `train` knows. */
+export const DATASETS = ['planar', 'fashion-mnist', 'csv'] as const;
+type Dataset = (typeof DATASETS)[number];
+
+/** Each data set's defaults: what works well on it out of the box. */
+export interface Recipe {
+  /** Passes over the training data. */
+  epochs: number;
+  /** Examples per update. */
+  batchSize: number;
+  /** Units of each hidden layer. */
+  hidden: number[];
+  /** The hidden layers' activation. */
+  activation: ActivationName;
+  /** Weight initialization. */
+  init: InitializerName;
+  /** The optimizer. */
+  optimizer: OptimizerName;
+  /** Its learning rate. */
+  learningRate: number;
+  /** Seed of the weights, the shuffling and the validation split. */
+  seed: number;
+  /** Fraction of the training data held out to validate on. */
+  validationSplit: number;
+}
+
+/** The defaults by data set; planar's are the classic exercise's (full-batch gradient descent). */
+export const RECIPES: Record<Dataset, Recipe> = {
+  planar: { epochs: 10000, batchSize: 400, hidden: [4], activation: 'tanh', init: 'normal0.01', optimizer: 'sgd', learningRate: 1.2, seed: 2, validationSplit: 0 },
+  'fashion-mnist': { epochs: 10, batchSize: 128, hidden: [256, 128], activation: 'relu', init: 'auto', optimizer: 'adam', learningRate: 1e-3, seed: 1, validationSplit: 0.1 },
+  csv: { epochs: 50, batchSize: 32, hidden: [64, 32], activation: 'relu', init: 'auto', optimizer: 'adam', learningRate: 1e-3, seed: 1, validationSplit: 0.2 },
+};
+
+/** Activations a hidden layer may have (softmax belongs to output layers). */
+const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((name) => name !== 'softmax');
+
+/** The flags of `train`; {@link ONLY} says which apply to one data set alone. */
+export const TRAIN_FLAGS: Flags = {
+  data: { value: 'DIR', help: `fashion-mnist: folder of the four IDX files, gzipped or not (default ${FASHION_MNIST_DIRECTORY})` },
+  limit: { value: 'N', help: 'fashion-mnist: use only the first N training and N test images (quick trials)' },
+  label: { value: 'COLUMN', help: 'csv: the column to predict (required)' },
+  features: { value: 'A,B,...', help: 'csv: the input columns (default: every other column)' },
+  task: { value: 'TASK', help: 'csv: classification or regression (default: classification for text or up to 20 whole numbers)' },
+  epochs: { value: 'N', help: 'passes over the training data' },
+  'batch-size': { value: 'N', help: 'examples per update' },
+  hidden: { value: 'N,N,...', help: 'units of each hidden layer' },
+  activation: { value: 'NAME', help: `hidden layers' activation: ${HIDDEN_ACTIVATIONS.join(', ')}` },
+  init: { value: 'NAME', help: `weight initialization: ${INITIALIZERS.join(', ')}` },
+  optimizer: { value: 'NAME', help: OPTIMIZERS.join(', ') },
+  lr: { value: 'RATE', help: 'learning rate' },
+  'validation-split': { value: 'F', help: 'fraction of the training data held out for validation' },
+  keep: { value: 'WHICH', help: 'best (weights of the best validation epoch, the default) or last' },
+  backend: { value: 'NAME', help: `auto, ${BACKEND_NAMES.join(', ')} (default auto: the fastest that loads)` },
+  seed: { value: 'N', help: 'seed of the initial weights, the shuffling and the split' },
+  out: { value: 'FILE', help: 'where to save the model (default DATASET.fnet); pictures go beside it' },
+  quiet: { help: 'print nothing but errors' },
+  json: { help: 'print one JSON object per line: each epoch, then the test result' },
+  help: { help: 'show this help' },
+};
+
+/** Flags that only one data set takes. */
+const ONLY: Partial<Record<string, Dataset>> = { data: 'fashion-mnist', limit: 'fashion-mnist', label: 'csv', features: 'csv', task: 'csv' };
+
+/** Everything the command line says about a training run, checked. */
+interface TrainSettings {
+  dataset: Dataset;
+  /** The CSV file (csv only). */
+  file: string | undefined;
+  label: string | undefined;
+  features: string[] | undefined;
+  task: Task | undefined;
+  /** The Fashion-MNIST folder, if not the default. */
+  data: string | undefined;
+  limit: number;
+  epochs: number;
+  /** As given; the default depends on the data's size. */
+  batchSize: number | undefined;
+  hidden: number[];
+  activation: ActivationName;
+  init: InitializerName;
+  optimizer: OptimizerName;
+  learningRate: number;
+  validationSplit: number;
+  keep: 'best' | 'last';
+  backend: BackendName | 'auto';
+  seed: number;
+  modelPath: string;
+  mode: OutputMode;
+}
+
+/** A run's examples, their encoding and the output layer that fits them. */
+interface Prepared {
+  train: Examples;
+  validation: Examples | null;
+  test: Examples | null;
+  encoding: DataEncoding;
+  /** Planar keeps the classic exercise's single sigmoid; others get one softmax unit per class, or one linear unit. */
+  output: LayerConfig;
+}
+
+/** Runs `train` with `argv` (the words after `train`); resolves with the exit status. */
+export async function train(argv: string[], out: Terminal, err: Terminal): Promise<number> {
+  const settings = readSettings(argv);
+  if (settings === null) {
+    out.write(trainHelp());
+    return 0;
+  }
+  const report = new Reporter(settings.mode, out, err);
+  const prepared = await prepare(settings);
+  const { train: training, validation, test, encoding } = prepared;
+  // A default larger than the data (planar's full batch, after a validation split) shrinks to fit it.
+  const batchSize = settings.batchSize ?? Math.min(RECIPES[settings.dataset].batchSize, training.count);
+  if (batchSize > training.count) throw new UsageError(`--batch-size ${batchSize} is more than the ${training.count} training examples`, 'train');
+
+  const network = await Network.create({
+    inputSize: training.features,
+    layers: [...settings.hidden.map((units) => ({ units, activation: settings.activation })), prepared.output],
+    seed: settings.seed,
+    backend: settings.backend,
+    init: settings.init,
+  });
+  network.metadata = { data: encoding };
+  const trainer = new Trainer(network, { optimizer: { name: settings.optimizer, learningRate: settings.learningRate }, batchSize });
+  report.info(`training ${describeLayers(network)} on ${settings.dataset} with the ${network.backend} backend`);
+  const sizes = [`${count(training.count)} training`, validation && `${count(validation.count)} validation`, test && `${count(test.count)} test`].filter(Boolean);
+  report.info(`  ${sizes.join(', ')} examples; ${settings.optimizer} lr ${settings.learningRate}, batch ${batchSize}, ${count(settings.epochs)} epochs, seed ${settings.seed}`);
+
+  const { history, interrupted, keptEpoch } = await fitWithProgress(trainer, prepared, settings, report);
+  if (test?.targets) {
+    const result = network.evaluate(encodeInputs(encoding, test), encodeTargets(encoding, test.targets, network));
+    const classification = encoding.target.task === 'classification';
+    report.info(`test: loss ${result.loss.toFixed(4)}${classification ? `, accuracy ${percent(result.accuracy)}` : ''} on ${count(test.count)} examples`);
+    report.json({ testLoss: result.loss, testAccuracy: classification ? result.accuracy : null });
+  }
+  const written = await saveResults(network, prepared, { history, ...(keptEpoch === undefined ? {} : { keptEpoch }) }, settings);
+  report.info(`wrote ${written.join(', ')}`);
+  network.dispose();
+  return interrupted ? 130 : 0;
+}
+
+/** The settings `argv` gives, or null when it asks for help. */
+function readSettings(argv: string[]): TrainSettings | null {
+  const line = parseCommandLine(argv, TRAIN_FLAGS, 'train');
+  const flags = new FlagReader(line, 'train');
+  if (flags.has('help')) return null;
+  const [dataset, ...words] = line.positionals;
+  if (dataset === undefined) throw new UsageError(`which data set? ${DATASETS.join(', ')}`, 'train');
+  if (!(DATASETS as readonly string[]).includes(dataset)) throw new UsageError(`unknown data set ${JSON.stringify(dataset)} (expected ${DATASETS.join(', ')})`, 'train');
+  const name = dataset as Dataset;
+  const file = name === 'csv' ? words.shift() : undefined;
+  if (name === 'csv' && file === undefined) throw new UsageError('train csv needs a FILE', 'train');
+  if (words.length > 0) throw new UsageError(`unexpected ${JSON.stringify(words[0])}`, 'train');
+  for (const [flag, only] of Object.entries(ONLY)) {
+    if (line.flags[flag] !== undefined && only !== name) throw new UsageError(`--${flag} applies to train ${only} only`, 'train');
+  }
+  if (flags.has('quiet') && flags.has('json')) throw new UsageError('--quiet and --json exclude each other', 'train');
+  const label = flags.text('label');
+  if (name === 'csv' && label === undefined) throw new UsageError('train csv needs --label COLUMN', 'train');
+  const modelPath = flags.text('out', `${file === undefined ? name : stem(file)}.fnet`);
+  if (!modelPath.endsWith('.fnet')) throw new UsageError(`--out: expected a file name ending in .fnet, got ${JSON.stringify(modelPath)}`, 'train');
+  const recipe = RECIPES[name];
+  return {
+    dataset: name,
+    file,
+    label,
+    features: flags.list('features'),
+    task: flags.text('task') === undefined ? undefined : flags.oneOf<Task>('task', ['classification', 'regression'], 'classification'),
+    data: flags.text('data'),
+    limit: flags.integer('limit', Infinity),
+    epochs: flags.integer('epochs', recipe.epochs),
+    batchSize: flags.text('batch-size') === undefined ? undefined : flags.integer('batch-size', recipe.batchSize),
+    hidden: flags.integerList('hidden', recipe.hidden),
+    activation: flags.oneOf('activation', HIDDEN_ACTIVATIONS, recipe.activation),
+    init: flags.oneOf('init', INITIALIZERS, recipe.init),
+    optimizer: flags.oneOf('optimizer', OPTIMIZERS, recipe.optimizer),
+    learningRate: flags.positiveNumber('lr', recipe.learningRate),
+    validationSplit: flags.fraction('validation-split', recipe.validationSplit),
+    keep: flags.oneOf('keep', ['best', 'last'], 'best'),
+    backend: flags.oneOf('backend', ['auto', ...BACKEND_NAMES], 'auto'),
+    seed: flags.anyInteger('seed', recipe.seed),
+    modelPath,
+    mode: flags.has('json') ? 'json' : flags.has('quiet') ? 'quiet' : 'text',
+  };
+}
+
+async function prepare(settings: TrainSettings): Promise<Prepared> {
+  const { dataset, validationSplit, seed } = settings;
+  if (dataset === 'planar') {
+    const { examples, encoding } = planarExamples();
+    const [train, validation] = splitExamples(examples, validationSplit, seed);
+    return { train, validation, test: null, encoding, output: { units: 1, activation: 'sigmoid' } };
+  }
+  if (dataset === 'fashion-mnist') {
+    const [train, validation] = splitExamples(await fashionMnistExamples(settings.data, 'train', settings.limit), validationSplit, seed);
+    const test = await fashionMnistExamples(settings.data, 't10k', settings.limit);
+    return { train, validation, test, encoding: FASHION_MNIST_ENCODING, output: { units: FASHION_MNIST_CLASSES.length, activation: 'softmax' } };
+  }
+  const { examples, features, target } = await csvTrainingExamples(settings.file as string, settings.label as string, settings.features, settings.task);
+  const [train, validation] = splitExamples(examples, validationSplit, seed);
+  // Statistics of the training part only: the validation part stays unseen.
+  const { mean, std } = featureStatistics(train);
+  if (target.task === 'classification') {
+    return { train, validation, test: null, encoding: { source: 'csv', features, mean, std, target }, output: { units: target.classes.length, activation: 'softmax' } };
+  }
+  const values = featureStatistics({ ...train, x: train.targets as Float32Array, features: 1 });
+  const encoding: DataEncoding = { source: 'csv', features, mean, std, target: { ...target, mean: values.mean[0] as number, std: values.std[0] as number } };
+  return { train, validation, test: null, encoding, output: { units: 1, activation: 'linear' } };
+}
+
+/**
+ * Fits with progress reports; with `--keep best` and validation data, ends with the weights of
+ * the best validation epoch. Ctrl-C stops the fit (the weights so far are kept and saved).
+ */
+async function fitWithProgress(trainer: Trainer, prepared: Prepared, settings: TrainSettings, report: Reporter): Promise<{ history: History; interrupted: boolean; keptEpoch: number | undefined }> {
+  const { network } = trainer;
+  const { train: training, validation, encoding } = prepared;
+  const classification = encoding.target.task === 'classification';
+  const x = encodeInputs(encoding, training);
+  const y = encodeTargets(encoding, training.targets as Int32Array | Float32Array, network);
+  const validationData = validation && { x: encodeInputs(encoding, validation), y: encodeTargets(encoding, validation.targets as Int32Array | Float32Array, network) };
+  const best: { epoch: number; score: number; weights: LayerWeights[] | null } = { epoch: -1, score: -Infinity, weights: null };
+  const controller = new AbortController();
+  const interrupt = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+    report.info('interrupted: stopping after the batches in flight, then saving (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', interrupt);
+  const started = performance.now();
+  let history: History;
+  try {
+    report.startFit(classification);
+    history = await trainer.fit(x, y, {
+      epochs: settings.epochs,
+      ...(validationData ? { validationData } : {}),
+      signal: controller.signal,
+      onProgress: (progress) => {
+        report.progress(progress);
+      },
+      onEpochEnd: (epoch, logs) => {
+        report.epoch(epoch, settings.epochs, logs);
+        // Classification keeps the most accurate epoch, regression the lowest loss.
+        const score = classification ? logs.valAccuracy : logs.valLoss === undefined ? undefined : -logs.valLoss;
+        if (settings.keep === 'best' && score !== undefined && score > best.score) Object.assign(best, { epoch, score, weights: network.getWeights() });
+      },
+    });
+  } finally {
+    process.off('SIGINT', interrupt);
+    report.endFit();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const loss = history.loss.at(-1);
+  if (loss !== undefined) {
+    const accuracy = classification ? `, accuracy ${percent(history.accuracy.at(-1) as number)}` : '';
+    report.info(`trained ${count(history.epochs)} epoch${history.epochs === 1 ? '' : 's'} in ${duration(seconds)} (${count((training.count * history.epochs) / seconds)} samples/s): loss ${loss.toFixed(4)}${accuracy}`);
+  }
+  if (best.weights && best.epoch !== history.epochs - 1) {
+    network.setWeights(best.weights);
+    const figure = classification ? `accuracy ${percent(best.score)}` : `loss ${(-best.score).toFixed(4)}`;
+    report.info(`kept the weights of epoch ${best.epoch + 1}, the best on validation (${figure})`);
+  }
+  return { history, interrupted: controller.signal.aborted, keptEpoch: best.weights && best.epoch !== history.epochs - 1 ? best.epoch + 1 : undefined };
+}
+
+/** Saves the model and draws its pictures beside it; resolves with the paths written. */
+async function saveResults(network: Network, prepared: Prepared, fit: { history: History; keptEpoch?: number }, settings: TrainSettings): Promise<string[]> {
+  const { modelPath } = settings;
+  const { train: training, encoding } = prepared;
+  await makeParent(modelPath);
+  await network.save(modelPath);
+  const written = [modelPath];
+  const title = `${settings.file === undefined ? settings.dataset : stem(settings.file)} · ${describeLayers(network)}`;
+  const base = modelPath.replace(/\.fnet$/, '');
+  if (fit.history.epochs > 0) {
+    written.push(...(await writePicture(`${base}-training.svg`, trainingCurvesSvg({ title, ...fit, accuracy: encoding.target.task === 'classification' }))));
+  }
+  if (training.features === 2 && encoding.target.task === 'classification') {
+    const svg = await decisionBoundarySvg({
+      title,
+      points: training.x,
+      labels: training.targets as Int32Array,
+      classes: encoding.target.classes,
+      axisTitles: (encoding.features ?? ['x₁', 'x₂']) as [string, string],
+      predict: (positions) => decodeOutputs(encoding, network.predict(encodeInputs(encoding, { x: positions, count: positions.length / 2, features: 2, targets: null })), network),
+    });
+    written.push(...(await writePicture(`${base}-boundary.svg`, svg)));
+  }
+  return written;
+}
+
+/** The help of `train`, with each data set's defaults. */
+export function trainHelp(): string {
+  const rows = (['epochs', 'batchSize', 'hidden', 'activation', 'init', 'optimizer', 'learningRate', 'validationSplit', 'seed'] as const).map((key) => {
+    const flag = { batchSize: 'batch-size', learningRate: 'lr', validationSplit: 'validation-split' }[key as string] ?? key;
+    return `  --${flag.padEnd(17)}${DATASETS.map((d) => String(RECIPES[d][key])).map((v) => v.padEnd(15)).join('')}`.trimEnd();
+  });
+  return (
+    'Usage: ferronet train planar [options]\n' +
+    '       ferronet train fashion-mnist [--data DIR] [--limit N] [options]\n' +
+    '       ferronet train csv FILE --label COLUMN [--features A,B] [--task TASK] [options]\n\n' +
+    'Trains a network, prints its progress, saves it (--out) and draws its training curves\n' +
+    '(and, for two inputs, its decision boundary) as SVG, plus PNG where rsvg-convert exists.\n\n' +
+    flagList(TRAIN_FLAGS) +
+    `\nDefaults by data set:\n  ${''.padEnd(19)}${DATASETS.map((d) => d.padEnd(15)).join('').trimEnd()}\n${rows.join('\n')}\n`
+  );
+}

@@ -1,0 +1,212 @@
+/**
+ * The `.fnet` model file: a network's architecture, how it was trained and its weights in one
+ * small versioned binary. docs/model-format.md describes the layout for readers in other
+ * languages. This module imports nothing from Node, so browsers read and write the same bytes.
+ */
+
+import { resolveLayers, type LayerConfig, type LayerShape } from '../layers/index.js';
+import { LOSSES } from '../losses/index.js';
+import type { TrainingRecord } from '../network.js';
+import { optimizerConfig, resolveOptimizer } from '../optimizers/index.js';
+import { checkOneOf, checkPositiveInteger, checkSize, describe } from '../validation.js';
+import { VERSION } from '../version.js';
+import { crc32 } from './crc32.js';
+
+/** A value that JSON represents exactly: what {@link Network.metadata} may hold. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+/** A JSON object. */
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** Thrown when bytes are not a model this ferronet can read; the message says which check failed. */
+export class ModelFileError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelFileError';
+  }
+}
+
+/** The format version this ferronet writes and reads. A newer one is refused, never guessed at. */
+export const MODEL_FILE_VERSION = 1;
+
+/** `\x89FNT\r\n\x1a\n`: like PNG's, it catches text-mode transfers (CR/LF changes) and non-ferronet files. */
+const MAGIC = Uint8Array.of(0x89, 0x46, 0x4e, 0x54, 0x0d, 0x0a, 0x1a, 0x0a);
+/** Magic (8), format version (4), header length (4), parameter count (4). */
+const PRELUDE_BYTES = 20;
+const CHECKSUM_BYTES = 4;
+
+/** What a model file says besides its weights. */
+export interface ModelHeader {
+  /** The ferronet version that wrote the file. */
+  ferronet: string;
+  /** Features per sample. */
+  inputSize: number;
+  /** The layers with every default filled in (the file stores them as `Network.create` takes them). */
+  layers: LayerShape[];
+  /** The seed of the network's initial weights. */
+  seed: number;
+  /** How the weights were trained, or null if they never were. */
+  training: TrainingRecord | null;
+  /** The network's {@link Network.metadata}. */
+  metadata: JsonObject;
+}
+
+/** The network's parts that a file holds: parameters in model order (layer 0 weights, layer 0 bias, layer 1 weights, ...). */
+export interface ModelContents {
+  /** Architecture, training record and metadata. */
+  header: ModelHeader;
+  /** Each layer's weights (`[units][inputs]`) then bias (`[units]`). */
+  parameters: Float32Array[];
+}
+
+/** Encodes a model; throws a TypeError naming the path of any metadata value JSON cannot hold. */
+export function encodeModelFile({ header, parameters }: ModelContents): Uint8Array {
+  checkJsonObject('metadata', header.metadata);
+  const json = JSON.stringify({
+    ferronet: header.ferronet,
+    inputSize: header.inputSize,
+    layers: header.layers.map(layerConfig),
+    seed: header.seed,
+    training: header.training && { ...header.training, optimizer: optimizerConfig(header.training.optimizer) },
+    metadata: header.metadata,
+  });
+  const jsonBytes = new TextEncoder().encode(json);
+  // Spaces pad the header (JSON ignores them) so the weights start 4-byte aligned.
+  const headerLength = jsonBytes.length + ((4 - (jsonBytes.length % 4)) % 4);
+  const count = parameters.reduce((sum, values) => sum + values.length, 0);
+  const bytes = new Uint8Array(PRELUDE_BYTES + headerLength + 4 * count + CHECKSUM_BYTES);
+  const view = new DataView(bytes.buffer);
+  bytes.set(MAGIC, 0);
+  view.setUint32(8, MODEL_FILE_VERSION, true);
+  view.setUint32(12, headerLength, true);
+  view.setUint32(16, count, true);
+  bytes.set(jsonBytes, PRELUDE_BYTES);
+  bytes.fill(0x20, PRELUDE_BYTES + jsonBytes.length, PRELUDE_BYTES + headerLength);
+  let offset = PRELUDE_BYTES + headerLength;
+  for (const values of parameters) {
+    for (const value of values) {
+      view.setFloat32(offset, value, true);
+      offset += 4;
+    }
+  }
+  view.setUint32(offset, crc32(bytes.subarray(0, offset)), true);
+  return bytes;
+}
+
+/**
+ * Decodes and checks a model file. `source` names the bytes in error messages (a path, or
+ * `bytes`). Every failure is a {@link ModelFileError} saying what is wrong; weights are only
+ * returned from a file whose checksum, header and sizes all agree.
+ */
+export function decodeModelFile(bytes: Uint8Array, source: string): ModelContents {
+  const failWith = (problem: string): never => {
+    throw new ModelFileError(`${source}: ${problem}`);
+  };
+  const magicPart = bytes.subarray(0, MAGIC.length);
+  if (!magicPart.every((byte, i) => byte === MAGIC[i])) {
+    failWith(`not a ferronet model (it starts with ${hex(magicPart)}, a model starts with ${hex(MAGIC)})`);
+  }
+  if (bytes.length < PRELUDE_BYTES + CHECKSUM_BYTES) {
+    failWith(`truncated: ${bytes.length} bytes, less than the ${PRELUDE_BYTES + CHECKSUM_BYTES} of an empty model`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  const checksumOk = (): boolean => view.getUint32(bytes.length - CHECKSUM_BYTES, true) === crc32(bytes.subarray(0, bytes.length - CHECKSUM_BYTES));
+  if (version !== MODEL_FILE_VERSION) {
+    // Every version ends with the checksum, so a damaged version field is told apart from a newer file.
+    if (!checksumOk()) failWith('corrupted: the checksum does not match the contents');
+    failWith(
+      version > MODEL_FILE_VERSION
+        ? `written in model format version ${version}, newer than this ferronet (${VERSION}) reads (${MODEL_FILE_VERSION}); upgrade ferronet`
+        : `model format version ${version} does not exist (this ferronet reads version ${MODEL_FILE_VERSION})`,
+    );
+  }
+  const headerLength = view.getUint32(12, true);
+  const count = view.getUint32(16, true);
+  const expected = PRELUDE_BYTES + headerLength + 4 * count + CHECKSUM_BYTES;
+  if (bytes.length < expected) failWith(`truncated: ${bytes.length} bytes, the file says it has ${expected}`);
+  if (bytes.length > expected) failWith(`corrupted: ${bytes.length} bytes, the file says it has ${expected}`);
+  if (!checksumOk()) failWith('corrupted: the checksum does not match the contents');
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PRELUDE_BYTES, PRELUDE_BYTES + headerLength)));
+  } catch (error) {
+    failWith(`its header is not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  let header: ModelHeader;
+  try {
+    header = checkHeader(parsed);
+  } catch (error) {
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    return failWith(`invalid header: ${error.message}`);
+  }
+  const sizes = header.layers.flatMap((layer) => [layer.units * layer.inputs, layer.units]);
+  const needed = sizes.reduce((sum, size) => sum + size, 0);
+  if (needed !== count) failWith(`its layers need ${needed} parameters, the file holds ${count}`);
+  let offset = PRELUDE_BYTES + headerLength;
+  const parameters = sizes.map((size, index) => {
+    const values = new Float32Array(size);
+    for (let i = 0; i < size; i++, offset += 4) {
+      const value = view.getFloat32(offset, true);
+      if (!Number.isFinite(value)) failWith(`parameter ${index} holds ${value} at [${i}]`);
+      values[i] = value;
+    }
+    return values;
+  });
+  return { header, parameters };
+}
+
+function layerConfig(layer: LayerShape): LayerConfig {
+  return layer.activation === 'leakyRelu' ? { units: layer.units, activation: layer.activation, alpha: layer.alpha } : { units: layer.units, activation: layer.activation };
+}
+
+function checkHeader(value: unknown): ModelHeader {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`expected a JSON object, got ${describe(value)}`);
+  const { ferronet, inputSize, layers, seed, training, metadata } = value as Record<string, unknown>;
+  if (typeof ferronet !== 'string') throw new TypeError(`ferronet: expected the version string that wrote the file, got ${describe(ferronet)}`);
+  checkPositiveInteger('inputSize', inputSize);
+  const shapes = resolveLayers(inputSize, layers);
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed: expected an integer, got ${describe(seed)}`);
+  checkJsonObject('metadata', metadata);
+  return { ferronet, inputSize, layers: shapes, seed: seed as number, training: checkTraining(training), metadata };
+}
+
+function checkTraining(value: unknown): TrainingRecord | null {
+  if (value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`training: expected an object or null, got ${describe(value)}`);
+  const { loss, optimizer, batchSize, epochs } = value as Record<string, unknown>;
+  checkOneOf('training.loss', loss, LOSSES);
+  checkPositiveInteger('training.batchSize', batchSize);
+  checkSize('training.epochs', epochs);
+  return { loss, optimizer: resolveOptimizer(optimizer), batchSize, epochs };
+}
+
+/** Throws a TypeError naming `path`, or the first value under it, unless it is an object that JSON holds exactly. */
+function checkJsonObject(path: string, value: unknown): asserts value is JsonObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${path}: expected a JSON object, got ${describe(value)}`);
+  checkJson(path, value);
+}
+
+/** Throws a TypeError naming the first value under `path` that JSON would change or drop. */
+function checkJson(path: string, value: unknown): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`${path}: expected a JSON value, got ${value}`);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      checkJson(`${path}[${i}]`, item);
+    });
+    return;
+  }
+  const prototype: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (prototype !== Object.prototype && prototype !== null) throw new TypeError(`${path}: expected a JSON value, got ${describe(value)}`);
+  for (const [key, item] of Object.entries(value as object)) checkJson(`${path}.${key}`, item);
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(' ') || 'nothing';
+}

@@ -1,0 +1,34 @@
+/**
+ * What differs between the runtimes ferronet runs in. Each entry point hands its
+ * {@link Platform} to {@link usePlatform} when it is imported: ts/index.ts for Node,
+ * ts/browser.ts for browsers and bundlers. Nothing else imports a platform, which keeps the
+ * native addon and Node's built-ins out of a browser bundle.
+ */
+
+import type { Backend } from '../backends/backend.js';
+import type { WasmSource } from '../backends/wasm/index.js';
+
+/** What an entry point knows about its runtime. */
+export interface Platform {
+  /** Loads the native backend, or rejects saying why it cannot here. */
+  loadNative(): Promise<Backend>;
+  /** The wasm module to instantiate when `setWasmSource` was not called. */
+  defaultWasmSource(): Promise<WasmSource>;
+  /** A file's bytes, for `Network.load`; rejects where there are no files. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Writes a file whole or not at all, for `net.save`; rejects where there are no files. */
+  writeFileAtomically(path: string, bytes: Uint8Array): Promise<void>;
+}
+
+let platform: Platform | null = null;
+
+/** Called once by each entry point, before anything needs the runtime. */
+export function usePlatform(entryPlatform: Platform): void {
+  platform = entryPlatform;
+}
+
+/** The runtime's platform; throws when ferronet was imported around its entry points. */
+export function currentPlatform(): Platform {
+  if (!platform) throw new Error("ferronet was imported without its entry point: import from 'ferronet'");
+  return platform;
+}
