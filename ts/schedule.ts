@@ -19,8 +19,15 @@ export interface PlannedCall {
   batch: number;
 }
 
-/** Most batches one call may plan, so that the index buffers stay a few megabytes at most. */
+/** Most batches one call may plan. */
 const MAX_BATCHES_PER_CALL = 1 << 16;
+
+/**
+ * Most indices a call spanning epochs may hold (1 MiB): the buffer is reused from call to
+ * call, and a small one stays in cache, where a larger one would be fresh memory, whose
+ * first writes (page faults) cost more than the calls it saves.
+ */
+const MAX_INDICES_PER_CALL = 1 << 18;
 
 export class BatchSchedule {
   /** Batches in one epoch. */
@@ -67,7 +74,11 @@ export class BatchSchedule {
     const { batchesPerEpoch } = this;
     const wanted = Math.max(1, Math.min(budget, MAX_BATCHES_PER_CALL));
     const start = { epoch: this.#epoch, batch: this.#batch };
-    const wholeEpochs = Math.min(Math.floor(wanted / batchesPerEpoch), this.#epochs - this.#epoch);
+    const wholeEpochs = Math.min(
+      Math.floor(wanted / batchesPerEpoch),
+      Math.floor(MAX_INDICES_PER_CALL / this.#samples),
+      this.#epochs - this.#epoch,
+    );
     if (acrossEpochs && this.#batch === 0 && wholeEpochs > 1) {
       const indices = this.#reserve(wholeEpochs * this.#samples, wholeEpochs * batchesPerEpoch);
       for (let e = 0; e < wholeEpochs; e++) {
