@@ -29,11 +29,17 @@ say "Rust toolchain"
 command -v cargo >/dev/null || die "Rust is required: install rustup from https://rustup.rs, then run this again"
 cargo --version
 
+apt_updated=""
 apt_install() {
   command -v apt-get >/dev/null || return 1
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+  # One package-list refresh per setup run, however many installs follow.
+  if [ -z "$apt_updated" ]; then
+    $sudo apt-get update -qq || return 1
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
 }
 
 if route=$(wasm_route); then

@@ -78,7 +78,7 @@ export const TRAIN_FLAGS: Flags = {
   optimizer: { value: 'NAME', help: OPTIMIZERS.join(', ') },
   lr: { value: 'RATE', help: 'learning rate' },
   'validation-split': { value: 'F', help: 'fraction of the training data held out for validation' },
-  keep: { value: 'WHICH', help: 'best (weights of the best validation epoch, the default) or last' },
+  keep: { value: 'WHICH', help: 'last (the final weights, the default) or best (those of the best validation epoch)' },
   backend: { value: 'NAME', help: `auto, ${BACKEND_NAMES.join(', ')} (default auto: the fastest that loads)` },
   seed: { value: 'N', help: 'seed of the initial weights, the shuffling and the split' },
   out: { value: 'FILE', help: 'where to save the model (default DATASET.fnet); pictures go beside it' },
@@ -204,7 +204,9 @@ function readSettings(argv: string[]): TrainSettings | null {
     optimizer: flags.oneOf('optimizer', OPTIMIZERS, recipe.optimizer),
     learningRate: flags.positiveNumber('lr', recipe.learningRate),
     validationSplit: flags.fraction('validation-split', recipe.validationSplit),
-    keep: flags.oneOf('keep', ['best', 'last'], 'best'),
+    // The final weights by default: picking an epoch by a noisy validation score did not beat
+    // them on Fashion-MNIST (seeds 1-3: 88.48% vs 88.56% test accuracy on average).
+    keep: flags.oneOf('keep', ['last', 'best'], 'last'),
     backend: flags.oneOf('backend', ['auto', ...BACKEND_NAMES], 'auto'),
     seed: flags.anyInteger('seed', recipe.seed),
     modelPath,

@@ -31,6 +31,8 @@ const fn shape(label: &'static str, trans_a: bool, trans_b: bool, m: usize, n: u
 }
 
 const SHAPES: &[Shape] = &[
+    shape("inference b1", false, true, 1, 256, 784),
+    shape("inference b1", false, true, 1, 128, 256),
     shape("square", false, false, 64, 64, 64),
     shape("square", false, false, 128, 128, 128),
     shape("square", false, false, 256, 256, 256),
