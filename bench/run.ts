@@ -5,16 +5,24 @@
  *   --json           one JSON result per line on stdout instead of the report (progress on stderr)
  *   --only CASE      one case: gemm, mlp, planar or inference
  *   --backend LIST   only these rows' backends, comma-separated (e.g. native,numpy)
+ *   --max-wait S     before each row, wait up to S seconds (default 120, 0: never) for the
+ *                    machine to be idle (at most 10% of its cores busy)
  */
 
 import { parseArgs } from 'node:util';
 import { formatReport } from './format.js';
+import { waitForIdle } from './idle.js';
 import { ROWS } from './rows.js';
 import { runRow } from './spawn.js';
 import { CASES, type CaseName, type Result } from './spec.js';
 
 const { values: options } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, only: { type: 'string' }, backend: { type: 'string' } },
+  options: {
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    backend: { type: 'string' },
+    'max-wait': { type: 'string', default: '120' },
+  },
 });
 
 const cases = options.only === undefined ? CASES : CASES.filter((name) => name === options.only);
@@ -23,9 +31,17 @@ const backends = options.backend?.split(',');
 const rows = ROWS.filter((row) => backends?.includes(row.backend) ?? true);
 if (rows.length === 0) throw new Error(`--backend: no row is named ${backends?.join(', ')} (${[...new Set(ROWS.map((r) => r.backend))].join(', ')})`);
 
+const maxWaitMs = Number(options['max-wait']) * 1000;
+if (!(maxWaitMs >= 0)) throw new Error(`--max-wait: expected seconds, got '${options['max-wait']}'`);
+
 const results: Result[] = [];
 for (const name of cases as readonly CaseName[]) {
   for (const row of rows.filter((r) => r.cases.includes(name))) {
+    if (maxWaitMs > 0) {
+      await waitForIdle(0.1, maxWaitMs, (busy) => {
+        process.stderr.write(`bench: waiting for an idle machine (${Math.round(100 * busy)}% busy)\n`);
+      });
+    }
     const started = performance.now();
     process.stderr.write(`bench: ${name} ${row.backend}/${row.threads} ...\n`);
     await runRow(row, name, (result) => {
