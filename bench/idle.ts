@@ -1,7 +1,7 @@
 /**
  * Waiting for a quiet machine. Timings are wall-clock, so another process busy on the same
- * cores slows a row down; before each row the runner waits, up to a limit, until the machine
- * has been nearly idle for a moment.
+ * cores slows a row down; before each row the runner waits, up to a limit, until enough cores
+ * have been idle for a moment.
  */
 
 import { cpus } from 'node:os';

@@ -5,10 +5,11 @@
  *   --json           one JSON result per line on stdout instead of the report (progress on stderr)
  *   --only CASE      one case: gemm, mlp, planar or inference
  *   --backend LIST   only these rows' backends, comma-separated (e.g. native,numpy)
- *   --max-wait S     before each row, wait up to S seconds (default 120, 0: never) for the
- *                    machine to be idle (at most 10% of its cores busy)
+ *   --max-wait S     before each row, wait up to S seconds (default 120, 0: never) until the
+ *                    cores the row needs are idle (a 1-thread row tolerates work on other cores)
  */
 
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatReport } from './format.js';
 import { waitForIdle } from './idle.js';
@@ -38,7 +39,9 @@ const results: Result[] = [];
 for (const name of cases as readonly CaseName[]) {
   for (const row of rows.filter((r) => r.cases.includes(name))) {
     if (maxWaitMs > 0) {
-      await waitForIdle(0.1, maxWaitMs, (busy) => {
+      // Busy fraction that still leaves `threads` cores free, with 10% of slack for daemons.
+      const limit = Math.max(0, 1 - row.threads / availableParallelism()) + 0.1;
+      await waitForIdle(limit, maxWaitMs, (busy) => {
         process.stderr.write(`bench: waiting for an idle machine (${Math.round(100 * busy)}% busy)\n`);
       });
     }
