@@ -8,15 +8,11 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
 /** Where `apt-get install dataset-fashion-mnist` puts the files. */
-export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
-/** Labelled images: `x` is [count][pixels] in [0, 1], `labels` the class indices 0-9. */
+/** Labelled images: `x` is [images][pixels] in [0, 1], `labels` the class indices 0-9. */
 export interface LabelledImages {
-  /** Images read. */
-  count: number;
-  /** Pixels per image (784). */
-  pixels: number;
-  /** Row-major [count][pixels], scaled from bytes to [0, 1]. */
+  /** Row-major [images][pixels], scaled from bytes to [0, 1]. */
   x: Float32Array;
   /** Class index of each image. */
   labels: Uint8Array;
@@ -49,5 +45,5 @@ export function loadFashionMnist(split: 'train' | 't10k', limit: number): Labell
   const pixels = rows * cols;
   const x = new Float32Array(count * pixels);
   for (let i = 0; i < x.length; i++) x[i] = (images.data[i] as number) / 255;
-  return { count, pixels, x, labels: labels.data.slice(0, count) };
+  return { x, labels: labels.data.slice(0, count) };
 }

@@ -29,13 +29,13 @@ async function busyFraction(ms: number): Promise<number> {
 
 /**
  * Resolves once the cores were at most `limit` busy over a two-second window, or after
- * `maxWaitMs` regardless; returns the last busy fraction seen and calls `onWait` while waiting.
+ * `maxWaitMs` regardless, calling `onWait` with the busy fraction while it waits.
  */
-export async function waitForIdle(limit: number, maxWaitMs: number, onWait: (busy: number) => void): Promise<number> {
+export async function waitForIdle(limit: number, maxWaitMs: number, onWait: (busy: number) => void): Promise<void> {
   const deadline = performance.now() + maxWaitMs;
   for (;;) {
     const busy = await busyFraction(2000);
-    if (busy <= limit || performance.now() >= deadline) return busy;
+    if (busy <= limit || performance.now() >= deadline) return;
     onWait(busy);
   }
 }
