@@ -1,0 +1,43 @@
+/** What a benchmarked library provides: the cases it can run, prepared so that only the work is timed. */
+
+import type { CaseName, Pace } from './spec.js';
+
+/** One timed operation: `setup` runs untimed before each `run`. */
+export interface Timed {
+  /** Prepares one run (for example a fresh network), outside the clock. */
+  setup?: () => void | Promise<void>;
+  /** The measured work. */
+  run: () => unknown;
+  /** Whether `run` returns a promise to await (tinybench awaits only tasks declared asynchronous). */
+  async?: boolean;
+  /** Frees what the operation held. */
+  dispose?: () => void;
+}
+
+/** A network ready to train on a fixed data set with the library's own training loop. */
+export interface Training {
+  /** Trains `epochs` passes over the data, calling `onEpochEnd` after each one. */
+  fit(epochs: number, onEpochEnd: () => void): Promise<void>;
+  /** Frees the network and its data. */
+  dispose?: () => void;
+}
+
+/** A library under test. Methods it lacks are cases it cannot run. */
+export interface Subject {
+  /** How much work a measurement gets. */
+  readonly pace: Pace;
+  /** Threads it computes with, when it can tell (overrides the row's request). */
+  readonly threads?: number;
+  /** Samples per update in MLP training, when not the specified batch. */
+  readonly mlpBatch?: number;
+  /** Where it departs from a case's specification, per case. */
+  readonly notes?: Partial<Record<CaseName, string>>;
+  /** `C = A B` for n x n row-major matrices `a` and `b`. */
+  gemm?(n: number, a: Float32Array, b: Float32Array): Promise<Timed>;
+  /** The Fashion-MNIST MLP on `x` ([samples][784]) and class indices `labels`. */
+  mlp?(x: Float32Array, labels: Uint8Array): Promise<Training>;
+  /** 10,000 full-batch steps of the planar network on `x` ([400][2]) and `y` ([400][1]); `setup` makes a fresh network. */
+  planar?(x: Float32Array, y: Float32Array): Promise<Timed>;
+  /** One forward pass of the MLP over the first `batch` rows of `x`, returning the outputs. */
+  inference?(x: Float32Array, batch: number): Promise<Timed>;
+}

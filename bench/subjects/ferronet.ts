@@ -1,0 +1,97 @@
+/** ferronet itself, on one backend: kernels through `loadBackend(name)`, training through Network and Trainer. */
+
+import { loadBackend } from '../../ts/backends/index.js';
+import type { BackendName } from '../../ts/backends/backend.js';
+import { Network } from '../../ts/network.js';
+import { Trainer } from '../../ts/trainer.js';
+import { MLP, PACES, PLANAR } from '../spec.js';
+import type { Subject, Timed } from '../subject.js';
+
+function mlpNetwork(backend: BackendName): Promise<Network> {
+  return Network.create({
+    inputSize: MLP.inputs,
+    layers: [...MLP.hidden.map((units) => ({ units, activation: 'relu' as const })), { units: MLP.classes, activation: 'softmax' }],
+    backend,
+    seed: 1,
+  });
+}
+
+/** ferronet on `backend`; the ts backend gets a lighter pace, being the plain-loop baseline. */
+export function ferronet(backend: BackendName): Subject {
+  return {
+    pace: backend === 'ts' ? PACES.slow : PACES.fast,
+
+    async gemm(n, a, b) {
+      const kernels = await loadBackend(backend);
+      const [ta, tb, tc] = [kernels.tensor(a), kernels.tensor(b), kernels.tensor(n * n)];
+      return {
+        run: () => {
+          kernels.gemm(false, false, n, n, n, 1, ta, tb, 0, tc);
+        },
+        dispose: () => {
+          for (const tensor of [ta, tb, tc]) tensor.dispose();
+        },
+      };
+    },
+
+    async mlp(x, labels) {
+      const network = await mlpNetwork(backend);
+      const trainer = new Trainer(network, {
+        loss: 'categoricalCrossEntropy',
+        optimizer: { name: 'sgd', learningRate: MLP.learningRate },
+        batchSize: MLP.batch,
+      });
+      return {
+        fit: async (epochs, onEpochEnd) => {
+          await trainer.fit(x, labels, { epochs, onEpochEnd });
+        },
+        dispose: () => {
+          network.dispose();
+        },
+      };
+    },
+
+    planar(x, y) {
+      let network: Network | undefined;
+      let trainer: Trainer | undefined;
+      const timed: Timed = {
+        setup: async () => {
+          network?.dispose();
+          network = await Network.create({
+            inputSize: 2,
+            layers: [
+              { units: PLANAR.hidden, activation: 'tanh' },
+              { units: 1, activation: 'sigmoid' },
+            ],
+            init: 'normal0.01',
+            backend,
+            seed: 2,
+          });
+          trainer = new Trainer(network, {
+            loss: 'binaryCrossEntropy',
+            optimizer: { name: 'sgd', learningRate: PLANAR.learningRate },
+            batchSize: x.length / 2,
+            shuffle: false,
+          });
+        },
+        run: () => trainer?.fit(x, y, { epochs: PLANAR.steps }),
+        async: true,
+        dispose: () => {
+          network?.dispose();
+        },
+      };
+      return Promise.resolve(timed);
+    },
+
+    async inference(x, batch) {
+      const network = await mlpNetwork(backend);
+      const input = x.subarray(0, batch * MLP.inputs);
+      return {
+        run: () => network.predict(input),
+        dispose: () => {
+          network.dispose();
+        },
+      };
+    },
+  };
+}
