@@ -1,9 +1,7 @@
 /** ferronet itself, on one backend: kernels through `loadBackend(name)`, training through Network and Trainer. */
 
-import { loadBackend } from '../../ts/backends/index.js';
-import type { BackendName } from '../../ts/backends/backend.js';
-import { Network } from '../../ts/network.js';
-import { Trainer } from '../../ts/trainer.js';
+// The Node entry point, as users import it (it also sets up the Node platform).
+import { loadBackend, Network, Trainer, type BackendName } from '../../ts/index.js';
 import { MLP, PACES, PLANAR } from '../spec.js';
 import type { Subject, Timed } from '../subject.js';
 

@@ -21,9 +21,14 @@ export function bindKernels<B, T extends Tensor>(
   for (const name of Object.keys(checks) as (keyof KernelChecks)[]) {
     const check = checks[name] as AnyFunction;
     const kernel = (raw[name] as AnyFunction).bind(raw);
+    // The rest array is the call's own: unwrapping in place allocates nothing more.
     bound[name] = (...args) => {
       check(...args);
-      return kernel(...args.map((arg) => (isOwnTensor(arg) ? unwrap(arg) : arg)));
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i];
+        if (isOwnTensor(arg)) args[i] = unwrap(arg);
+      }
+      return kernel(...args);
     };
   }
   return bound as unknown as Kernels<Tensor>;
