@@ -4,6 +4,7 @@
 //! derivatives can be written in terms of `y`, so a training step keeps one buffer per layer.
 //! `dx = dy * f'(x)`, elementwise except for softmax, whose Jacobian couples a row.
 
+use crate::bias::for_each_with_bias;
 use crate::error::{check_len, checked_area, ShapeError};
 use crate::isa::multiversion;
 use crate::math;
@@ -38,17 +39,30 @@ fn softmax_rows(cols: usize, values: &mut [f32]) {
     }
 }
 
+/// `v = f(v)`, or `v = f(v + bias)` when a bias is given: the training model adds its bias in
+/// the same pass over the layer's outputs as the activation.
+#[inline(always)]
+fn map(cols: usize, bias: Option<&[f32]>, values: &mut [f32], f: impl Fn(f32) -> f32) {
+    match bias {
+        None => values.iter_mut().for_each(|v| *v = f(*v)),
+        Some(bias) => for_each_with_bias(cols, bias, values, |v, b| *v = f(*v + b)),
+    }
+}
+
 multiversion! {
-    fn activate(activation: Activation, cols: usize, values: &mut [f32]) {
+    fn activate(activation: Activation, cols: usize, bias: Option<&[f32]>, values: &mut [f32]) {
         match activation {
-            Activation::Linear => {}
-            Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
-            Activation::LeakyRelu { alpha } => {
-                values.iter_mut().for_each(|v| *v = if *v > 0.0 { *v } else { alpha * *v })
+            Activation::Linear => map(cols, bias, values, |v| v),
+            Activation::Relu => map(cols, bias, values, |v| v.max(0.0)),
+            Activation::LeakyRelu { alpha } => map(cols, bias, values, |v| if v > 0.0 { v } else { alpha * v }),
+            Activation::Tanh => map(cols, bias, values, math::tanh),
+            Activation::Sigmoid => map(cols, bias, values, math::sigmoid),
+            Activation::Softmax if cols > 0 => {
+                if let Some(bias) = bias {
+                    for_each_with_bias(cols, bias, values, |v, b| *v += b);
+                }
+                softmax_rows(cols, values);
             }
-            Activation::Tanh => values.iter_mut().for_each(|v| *v = math::tanh(*v)),
-            Activation::Sigmoid => values.iter_mut().for_each(|v| *v = math::sigmoid(*v)),
-            Activation::Softmax if cols > 0 => softmax_rows(cols, values),
             Activation::Softmax => {}
         }
     }
@@ -98,7 +112,13 @@ impl Activation {
     /// `values = f(values)` over a row-major matrix of `cols` columns. The training model
     /// calls this on its own buffers; the public `*_forward` kernels copy, then call it.
     pub(crate) fn forward_in_place(self, cols: usize, values: &mut [f32]) {
-        activate(self, cols, values);
+        activate(self, cols, None, values);
+    }
+
+    /// `values = f(values + bias)`, the bias broadcast over rows, in one pass: a dense layer's
+    /// bias and activation, fused where they would otherwise each sweep the layer's outputs.
+    pub(crate) fn forward_with_bias_in_place(self, cols: usize, bias: &[f32], values: &mut [f32]) {
+        activate(self, cols, Some(bias), values);
     }
 
     /// `gradient = gradient * f'(x)`, computed from the forward output `y`: on entry

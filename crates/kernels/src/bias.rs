@@ -24,24 +24,32 @@ fn group_width(cols: usize) -> usize {
     cols * (BLOCK / cols).max(1)
 }
 
+/// Calls `f(value, bias of its column)` on every element of a row-major matrix of `cols`
+/// columns, a group of whole rows at a time, so that narrow rows vectorize too. Inlined into
+/// its callers, which are compiled per instruction set.
+#[inline(always)]
+pub(crate) fn for_each_with_bias(cols: usize, bias: &[f32], x: &mut [f32], f: impl Fn(&mut f32, f32)) {
+    let width = group_width(cols);
+    let mut repeated = [0.0f32; BLOCK];
+    let pattern = if width == cols {
+        bias
+    } else {
+        for (slot, &b) in repeated.iter_mut().zip(bias.iter().cycle()).take(width) {
+            *slot = b;
+        }
+        &repeated[..width]
+    };
+    // x holds whole rows and a group is whole rows, so a short last group still lines up.
+    for group in x.chunks_mut(width) {
+        for (v, &b) in group.iter_mut().zip(pattern) {
+            f(v, b);
+        }
+    }
+}
+
 multiversion! {
     fn add_to_rows(cols: usize, bias: &[f32], x: &mut [f32]) {
-        let width = group_width(cols);
-        let mut repeated = [0.0f32; BLOCK];
-        let pattern = if width == cols {
-            bias
-        } else {
-            for (slot, &b) in repeated.iter_mut().zip(bias.iter().cycle()).take(width) {
-                *slot = b;
-            }
-            &repeated[..width]
-        };
-        // x holds whole rows and a group is whole rows, so a short last group still lines up.
-        for group in x.chunks_mut(width) {
-            for (v, &b) in group.iter_mut().zip(pattern) {
-                *v += b;
-            }
-        }
+        for_each_with_bias(cols, bias, x, |v, b| *v += b);
     }
 }
 

@@ -8,7 +8,7 @@
 //! `[rows][features]`.
 
 use crate::error::{check_len, checked_area, ShapeError};
-use crate::{bias_add, column_sums, gemm, Activation, Loss, Optimizer};
+use crate::{column_sums, gemm, Activation, Loss, Optimizer};
 use std::fmt;
 
 /// An argument the model cannot accept: which one, and why.
@@ -612,8 +612,9 @@ fn forward(layers: &mut [Layer], input: &[f32], rows: usize) -> Result<(), Model
             0.0,
             z,
         )?;
-        bias_add(rows, layer.units, &layer.bias, z)?;
-        layer.activation.forward_in_place(layer.units, z);
+        layer
+            .activation
+            .forward_with_bias_in_place(layer.units, &layer.bias, z);
     }
     Ok(())
 }

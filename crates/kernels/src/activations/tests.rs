@@ -150,3 +150,22 @@ fn wrong_lengths_name_the_argument() {
         "x"
     );
 }
+
+/// The training model's fused bias-and-activation pass gives exactly what adding the bias
+/// and then activating gives, for narrow and wide rows alike.
+#[test]
+fn fused_bias_and_activation_match_the_two_passes() {
+    let mut rng = Rng::new(9);
+    for activation in ALL {
+        for &(rows, cols) in &[(3, 1), (7, 4), (5, 33), (2, 64)] {
+            let x = rng.uniform_vec(rows * cols, -4.0, 4.0);
+            let bias = rng.uniform_vec(cols, -1.0, 1.0);
+            let mut two_passes = x.clone();
+            crate::bias_add(rows, cols, &bias, &mut two_passes).unwrap();
+            activation.forward_in_place(cols, &mut two_passes);
+            let mut fused = x.clone();
+            activation.forward_with_bias_in_place(cols, &bias, &mut fused);
+            assert_eq!(fused, two_passes, "{activation:?} {rows}x{cols}");
+        }
+    }
+}
