@@ -1,7 +1,8 @@
 /**
  * The fixed run whose weights must agree across backends: the page trains it on wasm (its
- * test hook), test/browser/demo.test.ts trains it on ts in Node and compares. The same run as
- * test/parity.test.ts: 320 planar samples in batches of 32 for 10 epochs, 100 Adam steps.
+ * test hook) and test/browser/demo.test.ts compares with ts in Node; test/parity.test.ts
+ * trains it on every backend in Node. 320 planar samples in batches of 32 for 10 epochs: 100
+ * Adam steps.
  */
 
 import type * as Ferronet from 'ferronet';
