@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../ts/backends/backend.js';
-import { availableBackends, Network, planarDataset, Trainer, TrainingDivergedError, type NetworkOptions } from '../ts/index.js';
+import { availableBackends, Network, planarDataset, Trainer, TrainingDivergedError, type FitProgress, type NetworkOptions } from '../ts/index.js';
 
 const { x, y } = planarDataset();
 
@@ -142,6 +142,24 @@ describe.each(BACKEND_NAMES)('%s backend', (backend) => {
       /^fit: training diverged: (the loss became (NaN|Infinity) at|the weights overflowed by) epoch 1, batch \d+; training stopped and the weights were restored to their values before epoch 1, batch \d+$/,
     );
     expect(net.getWeights().every((l) => [...l.weights, ...l.bias].every(Number.isFinite))).toBe(true);
+  });
+
+  it('reports progress within and at the end of epochs', async () => {
+    const net = await create();
+    const seen: FitProgress[] = [];
+    await new Trainer(net, { batchSize: 10 }).fit(x, y, { epochs: 3, onProgress: (progress) => seen.push(progress) });
+    expect(seen.length).toBeGreaterThan(0);
+    for (const progress of seen) {
+      expect(progress.epochs).toBe(3);
+      expect(progress.batches).toBe(40);
+      expect(progress.epoch).toBeGreaterThanOrEqual(0);
+      expect(progress.epoch).toBeLessThan(3);
+      expect(progress.batch).toBeGreaterThan(0);
+      expect(progress.batch).toBeLessThanOrEqual(40);
+      expect(Number.isFinite(progress.loss) && progress.loss > 0).toBe(true);
+      expect(progress.samplesPerSec).toBeGreaterThan(0);
+    }
+    expect(seen.at(-1)).toMatchObject({ epoch: 2, batch: 40 });
   });
 
   it('stops when the abort signal fires', async () => {

@@ -244,14 +244,7 @@ export class Trainer {
         }
         if (stop) break;
         budget = Math.max(1, Math.min(2 * count, Math.round((count * TARGET_CALL_MS) / Math.max(seconds * 1000, 0.01))));
-        if (onProgress) {
-          const done = (call.batch + count) % batchesPerEpoch || batchesPerEpoch;
-          const epoch = call.epoch + Math.floor((call.batch + count - 1) / batchesPerEpoch);
-          const seen = Math.min(done * this.batchSize, samples);
-          const loss = done === batchesPerEpoch ? (history.loss.at(-1) as number) : current.lossSum / seen;
-          const rate = done === batchesPerEpoch ? (history.samplesPerSec.at(-1) as number) : seen / current.seconds;
-          onProgress({ epoch, epochs, batch: done, batches: batchesPerEpoch, loss, samplesPerSec: rate });
-        }
+        onProgress?.(this.#progress(call, schedule, epochs, samples, current, history));
         if (now() - lastYield > TARGET_CALL_MS) {
           await yieldToEventLoop();
           lastYield = now();
@@ -262,6 +255,28 @@ export class Trainer {
       data.dispose();
       internal.fitting = false;
     }
+  }
+
+  /** Where a fit stands after `call`: within the epoch it ended in, or at the end of one. */
+  #progress(
+    call: PlannedCall,
+    schedule: BatchSchedule,
+    epochs: number,
+    samples: number,
+    current: { lossSum: number; seconds: number },
+    history: History,
+  ): FitProgress {
+    const { batchesPerEpoch } = schedule;
+    const end = call.batch + call.ends.length;
+    const batch = end % batchesPerEpoch || batchesPerEpoch;
+    const epoch = call.epoch + Math.floor((end - 1) / batchesPerEpoch);
+    if (batch === batchesPerEpoch) {
+      // The call ended an epoch: report that epoch's final figures.
+      const loss = history.loss.at(-1) as number;
+      return { epoch, epochs, batch, batches: batchesPerEpoch, loss, samplesPerSec: history.samplesPerSec.at(-1) as number };
+    }
+    const seen = Math.min(batch * this.batchSize, samples);
+    return { epoch, epochs, batch, batches: batchesPerEpoch, loss: current.lossSum / seen, samplesPerSec: seen / current.seconds };
   }
 
   /** Closes an epoch: its logs (with validation figures when there is validation data), recorded in `history`. */
