@@ -86,7 +86,7 @@ export function checkFloat32Array(argument: string, value: unknown, length?: num
 }
 
 /** Index of the first element that is NaN or infinite, or -1. */
-export function firstNonFinite(values: ArrayLike<number>): number {
+function firstNonFinite(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) return i;
   }

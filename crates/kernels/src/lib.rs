@@ -26,7 +26,5 @@ pub use bias::{bias_add, column_sums};
 pub use error::ShapeError;
 pub use gemm::gemm;
 pub use losses::{binary_cross_entropy, mean_squared_error, softmax_cross_entropy, Loss};
-pub use model::{
-    count_correct, BatchRecords, Batches, Evaluation, Model, ModelError, TrainOutcome, MAX_BUFFER_FLOATS,
-};
+pub use model::{count_correct, BatchRecords, Batches, Evaluation, Model, ModelError, TrainOutcome};
 pub use optimizers::{adam_update, momentum_update, sgd_update, Optimizer};

@@ -96,7 +96,7 @@ struct Layer {
 /// overcommitting OS an allocation that "succeeds" can still get the process killed when it
 /// is filled, so absurd sizes are refused before any allocation. ferronet is for small and
 /// medium networks; the TypeScript layer enforces the same limit with a friendlier message.
-pub const MAX_BUFFER_FLOATS: usize = 1 << 28;
+pub(crate) const MAX_BUFFER_FLOATS: usize = 1 << 28;
 
 /// A zero-filled buffer, or an error naming `argument` when it is over [`MAX_BUFFER_FLOATS`]
 /// or the allocator cannot provide it (a failed allocation would abort the host process).

@@ -51,23 +51,19 @@ export class WasmModel implements BackendModel {
   }
 
   predict(x: Float32Array, rows: number): Float32Array {
-    return this.#withOutput(rows, (out) => {
+    const [predictions] = this.#withOutput(rows, (out) => {
       this.#withInput(x, (input) => {
         this.#model.predict(input, rows, out);
       });
-    }).predictions;
+    });
+    return predictions;
   }
 
   evaluate(loss: LossName, x: Float32Array, y: Float32Array, rows: number): Evaluation {
-    let result: ArrayLike<number> = [0, 0];
-    const { predictions } = this.#withOutput(rows, (out) => {
-      this.#withInput(x, (input) => {
-        this.#withInput(y, (targets) => {
-          result = this.#model.evaluate(loss, input, targets, rows, out);
-        });
-      });
-    });
-    return { loss: result[0] as number, correct: result[1] as number, predictions };
+    const [predictions, [value, correct]] = this.#withOutput(rows, (out) =>
+      this.#withInput(x, (input) => this.#withInput(y, (targets) => this.#model.evaluate(loss, input, targets, rows, out))),
+    );
+    return { loss: value as number, correct: correct as number, predictions };
   }
 
   bindData(x: Float32Array, y: Float32Array, samples: number): ModuleData {
@@ -92,22 +88,23 @@ export class WasmModel implements BackendModel {
     this.#model.free();
   }
 
-  #withInput(values: Float32Array, use: (tensor: bindings.Tensor) => void): void {
+  /** Runs `use` with a module copy of `values`, freed afterwards. */
+  #withInput<R>(values: Float32Array, use: (tensor: bindings.Tensor) => R): R {
     const tensor = this.#copyIn(values);
     try {
-      use(tensor);
+      return use(tensor);
     } finally {
       tensor.free();
     }
   }
 
-  /** Runs `use` with a module tensor for `[rows][outputs]` results and copies them out. */
-  #withOutput(rows: number, use: (tensor: bindings.Tensor) => void): { predictions: Float32Array } {
+  /** Runs `use` with a module tensor for `[rows][outputs]` results; returns them copied out, and what `use` returned. */
+  #withOutput<R>(rows: number, use: (tensor: bindings.Tensor) => R): [Float32Array, R] {
     const tensor = new this.wasm.Tensor(rows * this.#outputs);
     try {
-      use(tensor);
+      const result = use(tensor);
       // Read through a fresh view: the call may have grown the memory.
-      return { predictions: new Float32Array(this.memory.buffer, tensor.pointer, tensor.length).slice() };
+      return [new Float32Array(this.memory.buffer, tensor.pointer, tensor.length).slice(), result];
     } finally {
       tensor.free();
     }
