@@ -30,6 +30,17 @@ export class Random {
     this.#s3 = splitmix32();
   }
 
+  /** The generator's four state words, for a backend to continue the same stream (Box-Muller's spare is not part of it). */
+  state(): Uint32Array {
+    return Uint32Array.of(this.#s0, this.#s1, this.#s2, this.#s3);
+  }
+
+  /** Continues from `state` (four words from {@link Random.state}). */
+  setState(state: Uint32Array): void {
+    [this.#s0, this.#s1, this.#s2, this.#s3] = [state[0] ?? 0, state[1] ?? 0, state[2] ?? 0, state[3] ?? 0].map((word) => word | 0) as [number, number, number, number];
+    this.#spareNormal = null;
+  }
+
   /** A uniformly distributed 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.#s1, 5), 7), 9) >>> 0;

@@ -3,7 +3,7 @@
  * {@link Backend} and never know which one they hold.
  */
 
-import type { LayerShape } from '../layers/index.js';
+import type { ResolvedLayer } from '../layers/types.js';
 import type { LossName } from '../losses/index.js';
 import type { OptimizerSettings } from '../optimizers/index.js';
 
@@ -124,13 +124,21 @@ export interface TrainingData {
  * validated by the Network and Trainer before they get here.
  */
 export interface BackendModel {
-  /** A copy of parameter buffer `index`: layer `index / 2`'s weights (even) or bias (odd). */
+  /**
+   * A copy of parameter buffer `index`, counting every layer's buffers in order (docs/layers.md,
+   * "Parameters": dense and conv2d weights then bias, batchNorm gamma, beta, movingMean,
+   * movingVariance, other kinds none).
+   */
   parameter(index: number): Float32Array;
   /** Overwrites parameter buffer `index` (see {@link BackendModel.parameter}). */
   setParameter(index: number, values: Float32Array): void;
   /** Sets the loss and optimizer and resets the optimizer's state. */
   configureTraining(loss: LossName, optimizer: OptimizerSettings): void;
-  /** Outputs `[rows][outputs]` for inputs `x` `[rows][inputs]`. */
+  /** Sets the dropout generator's xoshiro128** state (four 32-bit words; docs/layers.md, "Dropout masks"). */
+  setRandomState(state: Uint32Array): void;
+  /** The dropout generator's state now, after the masks drawn so far. */
+  randomState(): Uint32Array;
+  /** Outputs `[rows][outputs]` for inputs `x` `[rows][inputs]`, in inference mode. */
   predict(x: Float32Array, rows: number): Float32Array;
   /** Mean loss and correct count on `(x, y)`, with the predictions. */
   evaluate(loss: LossName, x: Float32Array, y: Float32Array, rows: number): Evaluation;
@@ -156,6 +164,14 @@ export interface Backend extends Kernels<Tensor> {
    * place (no copy) on the native and ts backends and copied into module memory on wasm.
    */
   tensor(source: number | ArrayLike<number>): Tensor;
-  /** A model of zero-initialized dense layers taking `inputs` features. */
-  createModel(inputs: number, layers: readonly LayerShape[]): BackendModel;
+  /**
+   * A model of `layers` taking samples of `inputShape`, every parameter zero: the Network sets
+   * the initial values.
+   */
+  createModel(inputShape: readonly number[], layers: readonly ResolvedLayer[]): BackendModel;
+}
+
+/** Floats per output sample of a network: its last layer's output shape, flattened. */
+export function outputLength(layers: readonly ResolvedLayer[]): number {
+  return (layers.at(-1) as ResolvedLayer).outputShape.reduce((product, extent) => product * extent, 1);
 }

@@ -2,7 +2,7 @@
 //! through `Model::train_batches`, the path the bindings take, one step per call. A
 //! measurement, not a test: `cargo run --release --example planar_steps -p ferronet-kernels`.
 
-use ferronet_kernels::{Activation, BatchRecords, Batches, Loss, Model, Optimizer};
+use ferronet_kernels::{Activation, BatchRecords, Batches, LayerConfig, Loss, Model, Optimizer};
 use std::time::Instant;
 
 fn main() {
@@ -12,9 +12,13 @@ fn main() {
         .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
         .collect();
     let y: Vec<f32> = (0..samples).map(|i| (i % 2) as f32).collect();
-    let mut model = Model::new(2).expect("model");
-    model.add_layer(4, Activation::Tanh).expect("layer");
-    model.add_layer(1, Activation::Sigmoid).expect("layer");
+    let mut model = Model::new(&[2]).expect("model");
+    model
+        .add_layer(&LayerConfig::dense(4, Activation::Tanh))
+        .expect("layer");
+    model
+        .add_layer(&LayerConfig::dense(1, Activation::Sigmoid))
+        .expect("layer");
     for (index, values) in [(0, vec![0.01; 8]), (2, vec![-0.01, 0.02, -0.03, 0.04])] {
         model.set_parameter(index, &values).expect("parameter");
     }

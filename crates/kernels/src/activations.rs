@@ -109,6 +109,18 @@ impl Activation {
         })
     }
 
+    /// The activation's name in the TypeScript API and its leaky-ReLU slope (0 for the others).
+    pub fn name_and_alpha(self) -> (&'static str, f32) {
+        match self {
+            Activation::Linear => ("linear", 0.0),
+            Activation::Relu => ("relu", 0.0),
+            Activation::LeakyRelu { alpha } => ("leakyRelu", alpha),
+            Activation::Tanh => ("tanh", 0.0),
+            Activation::Sigmoid => ("sigmoid", 0.0),
+            Activation::Softmax => ("softmax", 0.0),
+        }
+    }
+
     /// `values = f(values)` over a row-major matrix of `cols` columns. The training model
     /// calls this on its own buffers; the public `*_forward` kernels copy, then call it.
     pub(crate) fn forward_in_place(self, cols: usize, values: &mut [f32]) {

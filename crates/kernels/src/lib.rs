@@ -6,13 +6,16 @@
 
 mod activations;
 mod bias;
+mod buffer;
 mod error;
 mod gemm;
 mod isa;
+mod layers;
 mod losses;
 mod math;
 mod model;
 mod optimizers;
+mod random;
 
 #[cfg(test)]
 mod test_util;
@@ -25,6 +28,8 @@ pub use activations::{
 pub use bias::{bias_add, column_sums};
 pub use error::ShapeError;
 pub use gemm::gemm;
+pub use layers::{LayerConfig, Padding};
 pub use losses::{binary_cross_entropy, mean_squared_error, softmax_cross_entropy, Loss};
 pub use model::{count_correct, BatchRecords, Batches, Evaluation, Model, ModelError, TrainOutcome};
 pub use optimizers::{adam_update, momentum_update, sgd_update, Optimizer};
+pub use random::Xoshiro128;

@@ -1,14 +1,18 @@
-//! A multilayer perceptron that trains itself: forward pass, loss, backpropagation and
-//! optimizer update for a whole run of minibatches per call, so a training loop crosses the
-//! JavaScript boundary once per group of batches. Parameters, gradients, optimizer state and
+//! A network that trains itself: a sequence of layers (crate::layers) run forward, a loss,
+//! backpropagation through every layer and an optimizer update of every trained buffer, for a
+//! whole run of minibatches per call, so a training loop crosses the JavaScript boundary once
+//! per group of batches. Parameters, gradients, optimizer state, the dropout generator and
 //! scratch buffers live here between calls and are never reallocated once a batch size has
 //! been seen.
 //!
-//! Layout: weights are `[units][inputs]` row-major (like a PyTorch `Linear`), activations are
-//! `[rows][features]`.
+//! Layout: activations are `[rows][features...]` row-major (images NHWC); each layer's
+//! parameter buffers are in the order docs/layers.md gives.
 
+use crate::buffer::{grow, product, zeroed};
 use crate::error::{check_len, checked_area, ShapeError};
-use crate::{column_sums, gemm, Activation, Loss, Optimizer};
+use crate::layers::{self, Backward, Layer, LayerConfig, Mode, Param};
+use crate::random::Xoshiro128;
+use crate::{Loss, Optimizer};
 use std::fmt;
 
 /// An argument the model cannot accept: which one, and why.
@@ -23,7 +27,7 @@ impl ModelError {
         ModelError::new(argument, format!("expected one of {names}, got '{got}'"))
     }
 
-    fn new(argument: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(argument: &'static str, reason: impl Into<String>) -> Self {
         ModelError {
             argument,
             reason: reason.into(),
@@ -76,62 +80,6 @@ pub struct TrainOutcome {
     pub diverged: bool,
 }
 
-struct Layer {
-    inputs: usize,
-    units: usize,
-    activation: Activation,
-    weights: Vec<f32>,
-    bias: Vec<f32>,
-    weight_gradient: Vec<f32>,
-    bias_gradient: Vec<f32>,
-    weight_state: Vec<Vec<f32>>,
-    bias_state: Vec<Vec<f32>>,
-    /// Activations of the current batch, `[rows][units]`.
-    outputs: Vec<f32>,
-    /// Gradient of the loss with respect to this layer's pre-activation, `[rows][units]`.
-    delta: Vec<f32>,
-}
-
-/// The most floats one model buffer may hold (1 GiB). Sizes come from user input, and on an
-/// overcommitting OS an allocation that "succeeds" can still get the process killed when it
-/// is filled, so absurd sizes are refused before any allocation. ferronet is for small and
-/// medium networks; the TypeScript layer enforces the same limit with a friendlier message.
-pub(crate) const MAX_BUFFER_FLOATS: usize = 1 << 28;
-
-/// A zero-filled buffer, or an error naming `argument` when it is over [`MAX_BUFFER_FLOATS`]
-/// or the allocator cannot provide it (a failed allocation would abort the host process).
-fn zeroed(argument: &'static str, len: usize) -> Result<Vec<f32>, ModelError> {
-    let mut buffer = Vec::new();
-    grow(argument, &mut buffer, len)?;
-    Ok(buffer)
-}
-
-/// Grows `buffer` with zeros to `len` floats, failing (not aborting) when memory runs out.
-fn grow(argument: &'static str, buffer: &mut Vec<f32>, len: usize) -> Result<(), ModelError> {
-    if len > MAX_BUFFER_FLOATS {
-        return Err(ModelError::new(
-            argument,
-            format!("a buffer of {len} floats is over the limit of {MAX_BUFFER_FLOATS}"),
-        ));
-    }
-    if buffer.len() < len {
-        buffer
-            .try_reserve_exact(len - buffer.len())
-            .map_err(|_| ModelError::new(argument, format!("cannot allocate {len} floats")))?;
-        buffer.resize(len, 0.0);
-    }
-    Ok(())
-}
-
-impl Layer {
-    /// Makes room for a batch of `rows` activations and deltas.
-    fn ensure_rows(&mut self, rows: usize) -> Result<(), ModelError> {
-        let needed = checked_area("rows", "rows*units", rows, self.units)?;
-        grow("rows", &mut self.outputs, needed)?;
-        grow("rows", &mut self.delta, needed)
-    }
-}
-
 #[derive(Clone, Copy)]
 struct Training {
     loss: Loss,
@@ -174,15 +122,24 @@ pub fn count_correct(outputs: usize, predictions: &[f32], targets: &[f32]) -> us
         .count()
 }
 
-/// Rows per forward pass in `predict` and `evaluate`, so that inference over a large data
-/// set needs scratch memory for one chunk only.
+/// The most rows one inference pass holds, and the most floats (16 MiB) any one layer buffer
+/// of a pass may take: `predict` and `evaluate` over a large data set go in chunks, so their
+/// scratch memory is that of one chunk. Convolutions' patches set the bound for CNNs.
 const INFERENCE_CHUNK_ROWS: usize = 1024;
+const INFERENCE_CHUNK_FLOATS: usize = 1 << 22;
 
-/// A stack of dense layers with its training state.
+/// A sequence of layers with its training state.
 pub struct Model {
+    input_shape: Vec<usize>,
     inputs: usize,
-    layers: Vec<Layer>,
+    layers: Vec<Box<dyn Layer>>,
+    /// Each layer's outputs for the current batch, `[rows][output_len]`.
+    outputs: Vec<Vec<f32>>,
+    /// The loss gradient with respect to each layer's outputs.
+    gradients: Vec<Vec<f32>>,
     training: Option<Training>,
+    /// Draws the dropout masks of training batches.
+    random: Xoshiro128,
     batch_x: Vec<f32>,
     batch_y: Vec<f32>,
     /// Every parameter as it was when `train_batches` began, restored if training diverges;
@@ -191,118 +148,111 @@ pub struct Model {
 }
 
 impl Model {
-    /// An empty model taking `inputs` features per sample.
-    pub fn new(inputs: usize) -> Result<Model, ModelError> {
-        if inputs == 0 {
+    /// An empty model taking samples of `input_shape` (`[features]` or `[h, w, c]`).
+    pub fn new(input_shape: &[usize]) -> Result<Model, ModelError> {
+        if input_shape.is_empty() || input_shape.contains(&0) {
             return Err(ModelError::new(
-                "inputs",
-                "expected at least 1 input feature, got 0",
+                "inputShape",
+                format!("expected extents of at least 1, got {input_shape:?}"),
             ));
         }
         Ok(Model {
-            inputs,
+            input_shape: input_shape.to_vec(),
+            inputs: product("inputShape", input_shape)?,
             layers: Vec::new(),
+            outputs: Vec::new(),
+            gradients: Vec::new(),
             training: None,
+            random: Xoshiro128::default(),
             batch_x: Vec::new(),
             batch_y: Vec::new(),
             checkpoint: Vec::new(),
         })
     }
 
-    /// Appends a dense layer of `units` outputs with zero weights and biases.
-    pub fn add_layer(&mut self, units: usize, activation: Activation) -> Result<(), ModelError> {
-        if units == 0 {
-            return Err(ModelError::new("units", "expected at least 1 unit, got 0"));
-        }
-        let inputs = self.outputs_or_inputs();
-        let size = checked_area("units", "units*inputs", units, inputs)?;
-        self.layers.push(Layer {
-            inputs,
-            units,
-            activation,
-            weights: zeroed("units", size)?,
-            bias: zeroed("units", units)?,
-            weight_gradient: zeroed("units", size)?,
-            bias_gradient: zeroed("units", units)?,
-            weight_state: Vec::new(),
-            bias_state: Vec::new(),
-            outputs: Vec::new(),
-            delta: Vec::new(),
-        });
+    /// Appends a layer taking the previous layer's outputs; its parameters start at zero.
+    pub fn add_layer(&mut self, config: &LayerConfig) -> Result<(), ModelError> {
+        let input_shape = self
+            .layers
+            .last()
+            .map_or(&self.input_shape[..], |layer| layer.output_shape());
+        let layer = layers::build(config, input_shape)?;
+        self.layers.push(layer);
+        self.outputs.push(Vec::new());
+        self.gradients.push(Vec::new());
         self.training = None;
         Ok(())
     }
 
-    fn outputs_or_inputs(&self) -> usize {
-        self.layers.last().map_or(self.inputs, |layer| layer.units)
-    }
-
-    fn output_layer(&self) -> Result<&Layer, ModelError> {
+    fn output_layer(&self) -> Result<&dyn Layer, ModelError> {
         self.layers
             .last()
+            .map(|layer| layer.as_ref())
             .ok_or_else(|| ModelError::new("layers", "the model has no layers"))
     }
 
-    /// Features per sample.
+    /// Floats per input sample.
     pub fn inputs(&self) -> usize {
         self.inputs
     }
 
-    /// Outputs per sample (the last layer's units).
+    /// Floats per output sample (the last layer's).
     pub fn outputs(&self) -> usize {
-        self.outputs_or_inputs()
+        self.layers.last().map_or(self.inputs, |layer| layer.output_len())
     }
 
-    /// Number of parameter buffers: a weight matrix and a bias vector per layer.
+    pub(crate) fn params(&self) -> impl Iterator<Item = &Param> {
+        self.layers.iter().flat_map(|layer| layer.params())
+    }
+
+    fn params_mut(&mut self) -> impl Iterator<Item = &mut Param> {
+        self.layers.iter_mut().flat_map(|layer| layer.params_mut())
+    }
+
+    /// Number of parameter buffers, every layer's in order.
     pub fn parameter_count(&self) -> usize {
-        2 * self.layers.len()
+        self.params().count()
     }
 
-    /// Parameter buffer `index`: layer `index / 2`'s weights (even) or bias (odd).
+    /// Parameter buffer `index`, counting every layer's buffers in order (docs/layers.md).
     pub fn parameter(&self, index: usize) -> Result<&[f32], ModelError> {
-        let layer = self
-            .layers
-            .get(index / 2)
-            .ok_or_else(|| self.parameter_index_error(index))?;
-        Ok(if index.is_multiple_of(2) {
-            &layer.weights
-        } else {
-            &layer.bias
-        })
+        let count = self.parameter_count();
+        self.params()
+            .nth(index)
+            .map(|param| &param.values[..])
+            .ok_or_else(|| parameter_index_error(index, count))
     }
 
     /// Overwrites parameter buffer `index` (see [`Model::parameter`]).
     pub fn set_parameter(&mut self, index: usize, values: &[f32]) -> Result<(), ModelError> {
-        let error = self.parameter_index_error(index);
-        let layer = self.layers.get_mut(index / 2).ok_or(error)?;
-        let (target, rule) = if index.is_multiple_of(2) {
-            (&mut layer.weights, "units*inputs")
-        } else {
-            (&mut layer.bias, "units")
-        };
-        check_len("values", rule, values, target.len())?;
-        target.copy_from_slice(values);
+        let count = self.parameter_count();
+        let param = self
+            .params_mut()
+            .nth(index)
+            .ok_or_else(|| parameter_index_error(index, count))?;
+        check_len("values", "the parameter's length", values, param.values.len())?;
+        param.values.copy_from_slice(values);
         Ok(())
     }
 
-    fn parameter_index_error(&self, index: usize) -> ModelError {
-        ModelError::new(
-            "index",
-            format!(
-                "expected a parameter index below {}, got {index}",
-                self.parameter_count()
-            ),
-        )
+    /// The dropout generator's state (xoshiro128**'s four words).
+    pub fn random_state(&self) -> [u32; 4] {
+        self.random.state()
+    }
+
+    /// Continues the dropout masks from `state` (what the TypeScript Trainer's generator holds).
+    pub fn set_random_state(&mut self, state: [u32; 4]) {
+        self.random = Xoshiro128::from_state(state);
     }
 
     /// Checks that `loss` fits the output layer: the cross-entropies are fused with their
     /// activation, so they need exactly that activation.
     fn check_loss(&self, loss: Loss) -> Result<(), ModelError> {
-        let activation = self.output_layer()?.activation;
+        let activation = self.output_layer()?.activation();
         let required = match loss {
-            Loss::BinaryCrossEntropy => Some(("binaryCrossEntropy", Activation::Sigmoid, "sigmoid")),
+            Loss::BinaryCrossEntropy => Some(("binaryCrossEntropy", crate::Activation::Sigmoid, "sigmoid")),
             Loss::CategoricalCrossEntropy => {
-                Some(("categoricalCrossEntropy", Activation::Softmax, "softmax"))
+                Some(("categoricalCrossEntropy", crate::Activation::Softmax, "softmax"))
             }
             Loss::MeanSquaredError => None,
         };
@@ -318,18 +268,19 @@ impl Model {
     /// Sets the loss and optimizer and resets the optimizer's state and step count.
     pub fn configure_training(&mut self, loss: Loss, optimizer: Optimizer) -> Result<(), ModelError> {
         self.check_loss(loss)?;
-        let mut parameters = 0;
-        for layer in &mut self.layers {
-            let buffers = optimizer.state_buffers();
-            layer.weight_state = (0..buffers)
-                .map(|_| zeroed("optimizer", layer.weights.len()))
+        let mut floats = 0;
+        for param in self.params_mut() {
+            let buffers = if param.trained {
+                optimizer.state_buffers()
+            } else {
+                0
+            };
+            param.state = (0..buffers)
+                .map(|_| zeroed("optimizer", param.values.len()))
                 .collect::<Result<_, _>>()?;
-            layer.bias_state = (0..buffers)
-                .map(|_| zeroed("optimizer", layer.bias.len()))
-                .collect::<Result<_, _>>()?;
-            parameters += layer.weights.len() + layer.bias.len();
+            floats += param.values.len();
         }
-        self.checkpoint = zeroed("optimizer", parameters)?;
+        self.checkpoint = zeroed("optimizer", floats)?;
         self.training = Some(Training {
             loss,
             optimizer,
@@ -339,7 +290,7 @@ impl Model {
     }
 
     fn check_data(&self, x: &[f32], y: Option<&[f32]>, rows: usize) -> Result<(), ModelError> {
-        let outputs = self.output_layer()?.units;
+        let outputs = self.output_layer()?.output_len();
         check_len(
             "x",
             "rows*inputs",
@@ -357,24 +308,41 @@ impl Model {
         Ok(())
     }
 
-    /// Runs the network forward on `rows` samples of `x`, writing `[rows][outputs]` to `out`.
+    /// Rows per inference chunk: up to [`INFERENCE_CHUNK_ROWS`], fewer when a layer's
+    /// buffers would pass [`INFERENCE_CHUNK_FLOATS`].
+    fn inference_chunk_rows(&self) -> usize {
+        let widest = self
+            .layers
+            .iter()
+            .map(|layer| layer.output_len().max(layer.scratch_per_sample()))
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        (INFERENCE_CHUNK_FLOATS / widest).clamp(1, INFERENCE_CHUNK_ROWS)
+    }
+
+    /// Runs the network forward in inference mode on `rows` samples of `x`, writing
+    /// `[rows][outputs]` to `out`.
     pub fn predict(&mut self, x: &[f32], rows: usize, out: &mut [f32]) -> Result<(), ModelError> {
         self.check_data(x, None, rows)?;
-        let outputs = self.outputs();
+        let (inputs, outputs) = (self.inputs, self.outputs());
         check_len("out", "rows*outputs", out, rows * outputs)?;
-        for (chunk_x, chunk_out) in x
-            .chunks(INFERENCE_CHUNK_ROWS * self.inputs)
-            .zip(out.chunks_mut(INFERENCE_CHUNK_ROWS * outputs))
-        {
-            let chunk_rows = chunk_x.len() / self.inputs;
-            forward(&mut self.layers, chunk_x, chunk_rows)?;
-            chunk_out.copy_from_slice(&self.output_layer()?.outputs[..chunk_out.len()]);
+        let chunk = self.inference_chunk_rows();
+        for (chunk_x, chunk_out) in x.chunks(chunk * inputs).zip(out.chunks_mut(chunk * outputs)) {
+            let chunk_rows = chunk_x.len() / inputs;
+            let Model {
+                layers,
+                outputs: buffers,
+                ..
+            } = self;
+            forward(layers, buffers, chunk_x, chunk_rows, &mut Mode::Inference)?;
+            chunk_out.copy_from_slice(&buffers[buffers.len() - 1][..chunk_out.len()]);
         }
         Ok(())
     }
 
     /// The mean `loss` over `rows` samples and the number classified correctly, with the
-    /// predictions written to `out`.
+    /// predictions (inference mode) written to `out`.
     pub fn evaluate(
         &mut self,
         loss: Loss,
@@ -392,14 +360,12 @@ impl Model {
                 correct: 0,
             });
         }
-        // The loss kernels write a gradient too; the scratch row block is as good a place as any.
+        // The loss kernels write a gradient too; a chunk-sized scratch block takes it.
         let outputs = self.outputs();
+        let chunk = self.inference_chunk_rows();
         let mut total = 0.0;
-        let mut gradient = zeroed("rows", INFERENCE_CHUNK_ROWS.min(rows) * outputs)?;
-        for (chunk_out, chunk_y) in out
-            .chunks(INFERENCE_CHUNK_ROWS * outputs)
-            .zip(y.chunks(INFERENCE_CHUNK_ROWS * outputs))
-        {
+        let mut gradient = zeroed("rows", chunk.min(rows) * outputs)?;
+        for (chunk_out, chunk_y) in out.chunks(chunk * outputs).zip(y.chunks(chunk * outputs)) {
             let chunk_rows = chunk_out.len() / outputs;
             let scratch = &mut gradient[..chunk_out.len()];
             total += loss.evaluate(chunk_rows, outputs, chunk_out, chunk_y, scratch)? * chunk_rows as f64;
@@ -410,15 +376,17 @@ impl Model {
         })
     }
 
-    /// Trains on `samples` rows of `x` (inputs) and `y` (targets), one forward pass, one
-    /// backward pass and one optimizer update per batch of `batches`, and records each batch
-    /// in `records` (whose buffers hold one entry per batch).
+    /// Trains on `samples` rows of `x` (inputs) and `y` (targets): per batch of `batches`,
+    /// one forward pass in training mode, the loss, one backward pass through every layer and
+    /// one optimizer update of every trained buffer; records each batch in `records` (whose
+    /// buffers hold one entry per batch).
     ///
-    /// Stops at the first batch whose loss is not finite and restores the parameters to their
-    /// values when the call began; a call that ends with a non-finite parameter (an update can
-    /// overflow while its own loss was finite) is rolled back the same way. So every call
-    /// starts from finite parameters, and copying them once per call (not per batch) keeps
-    /// that guarantee cheap; callers choose how many batches a call covers.
+    /// Stops at the first batch whose loss is not finite and restores the parameters (moving
+    /// statistics included) to their values when the call began; a call that ends with a
+    /// non-finite parameter (an update can overflow while its own loss was finite) is rolled
+    /// back the same way. So every call starts from finite parameters, and copying them once
+    /// per call (not per batch) keeps that guarantee cheap; callers choose how many batches a
+    /// call covers.
     pub fn train_batches(
         &mut self,
         x: &[f32],
@@ -441,6 +409,9 @@ impl Model {
         };
         let Model {
             layers,
+            outputs: buffers,
+            gradients,
+            random,
             batch_x,
             batch_y,
             checkpoint,
@@ -453,37 +424,40 @@ impl Model {
             start = end as usize;
             let rows = batch.len();
             let (bx, by) = gather(x, y, samples, inputs, outputs, batch, batch_x, batch_y)?;
-            forward(layers, bx, rows)?;
+            forward(layers, buffers, bx, rows, &mut Mode::Training(random))?;
 
-            let Some(output_layer) = layers.last_mut() else {
-                return Err(ModelError::new("layers", "the model has no layers"));
-            };
+            let last = layers.len() - 1;
             let n = rows * outputs;
-            let loss = training.loss.evaluate(
-                rows,
-                outputs,
-                &output_layer.outputs[..n],
-                by,
-                &mut output_layer.delta[..n],
-            )?;
+            grow("rows", &mut gradients[last], n)?;
+            let predictions = &buffers[last][..n];
+            let loss = training
+                .loss
+                .evaluate(rows, outputs, predictions, by, &mut gradients[last][..n])?;
             records.losses[b] = loss;
             if !loss.is_finite() {
                 outcome.diverged = true;
                 break;
             }
-            let correct = count_correct(outputs, &output_layer.outputs[..n], by);
-            records.correct[b] = u32::try_from(correct).unwrap_or(u32::MAX);
-            if !training.loss.is_fused_with_activation() {
-                let Layer {
-                    activation,
-                    outputs: out,
-                    delta,
-                    ..
-                } = output_layer;
-                activation.backward_in_place(outputs, &out[..n], &mut delta[..n]);
-            }
+            records.correct[b] = u32::try_from(count_correct(outputs, predictions, by)).unwrap_or(u32::MAX);
+            backward(
+                layers,
+                buffers,
+                gradients,
+                bx,
+                rows,
+                training.loss.is_fused_with_activation(),
+            )?;
             training.step = training.step.saturating_add(1);
-            backward_and_update(layers, bx, rows, training.optimizer, training.step)?;
+            for param in layers.iter_mut().flat_map(|layer| layer.params_mut()) {
+                if param.trained {
+                    training.optimizer.update(
+                        training.step,
+                        &mut param.values,
+                        &param.gradient,
+                        &mut param.state,
+                    )?;
+                }
+            }
             outcome.batches += 1;
         }
         outcome.diverged |= !parameters_are_finite(layers);
@@ -493,6 +467,13 @@ impl Model {
         self.training = Some(training);
         Ok(outcome)
     }
+}
+
+fn parameter_index_error(index: usize, count: usize) -> ModelError {
+    ModelError::new(
+        "index",
+        format!("expected a parameter index below {count}, got {index}"),
+    )
 }
 
 /// Batch ends must rise strictly (no empty batch) and finish exactly at the last index.
@@ -516,34 +497,6 @@ fn check_batch_ends(batches: Batches<'_>) -> Result<(), ModelError> {
         ));
     }
     Ok(())
-}
-
-fn save_parameters(layers: &[Layer], checkpoint: &mut [f32]) {
-    let mut rest = checkpoint;
-    for layer in layers {
-        for source in [&layer.weights, &layer.bias] {
-            let (target, tail) = rest.split_at_mut(source.len());
-            target.copy_from_slice(source);
-            rest = tail;
-        }
-    }
-}
-
-fn parameters_are_finite(layers: &[Layer]) -> bool {
-    layers
-        .iter()
-        .all(|layer| layer.weights.iter().chain(&layer.bias).all(|v| v.is_finite()))
-}
-
-fn restore_parameters(layers: &mut [Layer], checkpoint: &[f32]) {
-    let mut rest = checkpoint;
-    for layer in layers {
-        for target in [&mut layer.weights, &mut layer.bias] {
-            let (values, tail) = rest.split_at(target.len());
-            target.copy_from_slice(values);
-            rest = tail;
-        }
-    }
 }
 
 /// The rows of one batch: borrowed straight from `x` and `y` when the indices are one
@@ -590,91 +543,92 @@ fn gather<'a>(
     Ok((batch_x, batch_y))
 }
 
-/// Forward pass of `rows` samples: each layer's `outputs` ends up holding its activations.
-fn forward(layers: &mut [Layer], input: &[f32], rows: usize) -> Result<(), ModelError> {
-    for l in 0..layers.len() {
-        let (before, rest) = layers.split_at_mut(l);
-        let layer = &mut rest[0];
-        let x = before
-            .last()
-            .map_or(input, |prev| &prev.outputs[..rows * prev.units]);
-        layer.ensure_rows(rows)?;
-        let z = &mut layer.outputs[..rows * layer.units];
-        gemm(
-            false,
-            true,
-            rows,
-            layer.units,
-            layer.inputs,
-            1.0,
-            x,
-            &layer.weights,
-            0.0,
-            z,
-        )?;
-        layer
-            .activation
-            .forward_with_bias_in_place(layer.units, &layer.bias, z);
+fn save_parameters(layers: &[Box<dyn Layer>], checkpoint: &mut [f32]) {
+    let mut rest = checkpoint;
+    for param in layers.iter().flat_map(|layer| layer.params()) {
+        let (target, tail) = rest.split_at_mut(param.values.len());
+        target.copy_from_slice(&param.values);
+        rest = tail;
+    }
+}
+
+fn parameters_are_finite(layers: &[Box<dyn Layer>]) -> bool {
+    layers
+        .iter()
+        .flat_map(|layer| layer.params())
+        .all(|param| param.values.iter().all(|v| v.is_finite()))
+}
+
+fn restore_parameters(layers: &mut [Box<dyn Layer>], checkpoint: &[f32]) {
+    let mut rest = checkpoint;
+    for param in layers.iter_mut().flat_map(|layer| layer.params_mut()) {
+        let (values, tail) = rest.split_at(param.values.len());
+        param.values.copy_from_slice(values);
+        rest = tail;
+    }
+}
+
+/// Forward pass of `rows` samples: each layer's buffer in `outputs` ends up holding its
+/// outputs, `[rows][output_len]`.
+fn forward(
+    layers: &mut [Box<dyn Layer>],
+    outputs: &mut [Vec<f32>],
+    input: &[f32],
+    rows: usize,
+    mode: &mut Mode<'_>,
+) -> Result<(), ModelError> {
+    let mut input_len = input.len();
+    for (l, layer) in layers.iter_mut().enumerate() {
+        let (before, rest) = outputs.split_at_mut(l);
+        let n = checked_area("rows", "rows*outputs", rows, layer.output_len())?;
+        grow("rows", &mut rest[0], n)?;
+        let x = before.last().map_or(input, |previous| &previous[..input_len]);
+        layer.forward(x, rows, &mut rest[0][..n], mode)?;
+        input_len = n;
     }
     Ok(())
 }
 
-/// Backpropagation from the output layer's `delta`, updating each layer's parameters once its
-/// gradient (and the delta it passes down, which needs the old weights) has been computed.
-fn backward_and_update(
-    layers: &mut [Layer],
+/// Backpropagation from the loss gradient in the last layer's `gradients` buffer: each layer,
+/// last to first, writes its parameters' gradients and the gradient with respect to its input
+/// (the previous layer's output), except the first layer, whose input is the data.
+fn backward(
+    layers: &mut [Box<dyn Layer>],
+    outputs: &[Vec<f32>],
+    gradients: &mut [Vec<f32>],
     input: &[f32],
     rows: usize,
-    optimizer: Optimizer,
-    step: u32,
-) -> Result<(), ShapeError> {
+    loss_is_fused: bool,
+) -> Result<(), ModelError> {
+    let last = layers.len() - 1;
     for l in (0..layers.len()).rev() {
-        let (before, rest) = layers.split_at_mut(l);
-        let layer = &mut rest[0];
-        let n = rows * layer.units;
-        let delta = &layer.delta[..n];
-        let x = before
-            .last()
-            .map_or(input, |prev| &prev.outputs[..rows * prev.units]);
-        // dW = delta^T x and db = column sums of delta (delta already carries the 1/rows).
-        gemm(
-            true,
-            false,
-            layer.units,
-            layer.inputs,
+        let n = rows * layers[l].output_len();
+        let input_len = if l == 0 {
+            input.len()
+        } else {
+            rows * layers[l - 1].output_len()
+        };
+        let (gradients_before, gradients_rest) = gradients.split_at_mut(l);
+        let input_gradient = match gradients_before.last_mut() {
+            Some(gradient) => {
+                grow("rows", gradient, input_len)?;
+                Some(&mut gradient[..input_len])
+            }
+            None => None,
+        };
+        let x = if l == 0 {
+            input
+        } else {
+            &outputs[l - 1][..input_len]
+        };
+        layers[l].backward(Backward {
+            input: x,
+            output: &outputs[l][..n],
             rows,
-            1.0,
-            delta,
-            x,
-            0.0,
-            &mut layer.weight_gradient,
-        )?;
-        column_sums(rows, layer.units, delta, &mut layer.bias_gradient)?;
-        if let Some(prev) = before.last_mut() {
-            let m = rows * prev.units;
-            let prev_delta = &mut prev.delta[..m];
-            gemm(
-                false,
-                false,
-                rows,
-                prev.units,
-                layer.units,
-                1.0,
-                delta,
-                &layer.weights,
-                0.0,
-                prev_delta,
-            )?;
-            prev.activation
-                .backward_in_place(prev.units, &prev.outputs[..m], prev_delta);
-        }
-        optimizer.update(
-            step,
-            &mut layer.weights,
-            &layer.weight_gradient,
-            &mut layer.weight_state,
-        )?;
-        optimizer.update(step, &mut layer.bias, &layer.bias_gradient, &mut layer.bias_state)?;
+            output_gradient: &mut gradients_rest[0][..n],
+            input_gradient,
+            output_is_pre_activation: loss_is_fused && l == last,
+        })?;
     }
     Ok(())
 }

@@ -7,7 +7,9 @@
 
 use ferronet_kernels as kernels;
 use ferronet_kernels::ShapeError;
-use napi::bindgen_prelude::{Float32Array, Float32ArraySlice, Float64ArraySlice, Uint32ArraySlice};
+use napi::bindgen_prelude::{
+    Float32Array, Float32ArraySlice, Float64ArraySlice, Uint32Array, Uint32ArraySlice,
+};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
@@ -297,10 +299,11 @@ impl Model {
 
 #[napi]
 impl Model {
-    /// An empty model taking `inputs` features per sample.
+    /// An empty model taking samples of `input_shape` (`[features]` or `[h, w, c]`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(inputs: u32) -> Result<Self> {
-        let inner = kernels::Model::new(inputs as usize).map_err(model_error)?;
+    pub fn new(input_shape: &[u32]) -> Result<Self> {
+        let shape: Vec<usize> = input_shape.iter().map(|&extent| extent as usize).collect();
+        let inner = kernels::Model::new(&shape).map_err(model_error)?;
         Ok(Model { inner: Some(inner) })
     }
 
@@ -310,16 +313,33 @@ impl Model {
         self.inner = None;
     }
 
-    /// Appends a dense layer; `alpha` is the negative slope of `leakyRelu`, ignored otherwise.
+    /// Appends a layer given as the JSON of a resolved layer (ts/layers/types.ts).
     #[napi(catch_unwind)]
-    pub fn add_layer(&mut self, units: u32, activation: String, alpha: f64) -> Result<()> {
-        let activation = kernels::Activation::from_name(&activation, alpha as f32).map_err(model_error)?;
-        self.inner()?
-            .add_layer(units as usize, activation)
-            .map_err(model_error)
+    pub fn add_layer(&mut self, config: String) -> Result<()> {
+        let config = kernels::LayerConfig::from_json(&config).map_err(model_error)?;
+        self.inner()?.add_layer(&config).map_err(model_error)
     }
 
-    /// A copy of parameter buffer `index` (layer `index / 2`: weights if even, bias if odd).
+    /// The dropout generator's state, four 32-bit words.
+    #[napi(catch_unwind)]
+    pub fn random_state(&mut self) -> Result<Uint32Array> {
+        Ok(Uint32Array::new(self.inner()?.random_state().to_vec()))
+    }
+
+    /// Continues the dropout masks from `state` (four 32-bit words).
+    #[napi(catch_unwind)]
+    pub fn set_random_state(&mut self, state: &[u32]) -> Result<()> {
+        let words: [u32; 4] = state.try_into().map_err(|_| {
+            Error::new(
+                Status::InvalidArg,
+                format!("state: expected 4 words, got {}", state.len()),
+            )
+        })?;
+        self.inner()?.set_random_state(words);
+        Ok(())
+    }
+
+    /// A copy of parameter buffer `index`, counting every layer's buffers in order.
     #[napi(catch_unwind)]
     pub fn parameter(&mut self, index: u32) -> Result<Float32Array> {
         let values = self.inner()?.parameter(index as usize).map_err(model_error)?;

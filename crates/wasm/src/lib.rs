@@ -216,21 +216,41 @@ pub struct Model {
 
 #[wasm_bindgen]
 impl Model {
-    /// An empty model taking `inputs` features per sample.
+    /// An empty model taking samples of `input_shape` (`[features]` or `[h, w, c]`).
     #[wasm_bindgen(constructor)]
-    pub fn new(inputs: usize) -> JsResult<Model> {
-        let inner = kernels::Model::new(inputs).map_err(model_error)?;
+    pub fn new(input_shape: &[u32]) -> JsResult<Model> {
+        let shape: Vec<usize> = input_shape.iter().map(|&extent| extent as usize).collect();
+        let inner = kernels::Model::new(&shape).map_err(model_error)?;
         Ok(Model { inner })
     }
 
-    /// Appends a dense layer; `alpha` is the negative slope of `leakyRelu`, ignored otherwise.
+    /// Appends a layer given as the JSON of a resolved layer (ts/layers/types.ts).
     #[wasm_bindgen(js_name = addLayer)]
-    pub fn add_layer(&mut self, units: usize, activation: &str, alpha: f32) -> JsResult<()> {
-        let activation = kernels::Activation::from_name(activation, alpha).map_err(model_error)?;
-        self.inner.add_layer(units, activation).map_err(model_error)
+    pub fn add_layer(&mut self, config: &str) -> JsResult<()> {
+        let config = kernels::LayerConfig::from_json(config).map_err(model_error)?;
+        self.inner.add_layer(&config).map_err(model_error)
     }
 
-    /// A copy of parameter buffer `index` (layer `index / 2`: weights if even, bias if odd).
+    /// The dropout generator's state, four 32-bit words.
+    #[wasm_bindgen(js_name = randomState)]
+    pub fn random_state(&self) -> Vec<u32> {
+        self.inner.random_state().to_vec()
+    }
+
+    /// Continues the dropout masks from `state` (four 32-bit words).
+    #[wasm_bindgen(js_name = setRandomState)]
+    pub fn set_random_state(&mut self, state: &[u32]) -> JsResult<()> {
+        let words: [u32; 4] = state.try_into().map_err(|_| {
+            JsValue::from(js_sys::RangeError::new(&format!(
+                "state: expected 4 words, got {}",
+                state.len()
+            )))
+        })?;
+        self.inner.set_random_state(words);
+        Ok(())
+    }
+
+    /// A copy of parameter buffer `index`, counting every layer's buffers in order.
     pub fn parameter(&self, index: usize) -> JsResult<Vec<f32>> {
         self.inner
             .parameter(index)

@@ -19,6 +19,6 @@ export async function loadNativeBackend(): Promise<Backend> {
     name: 'native',
     tensor: (source) => HostTensor.from(source),
     ...bindKernels(raw, kernelChecks(isHostTensor), isHostTensor, (tensor) => tensor.data),
-    createModel: (inputs, layers) => new NativeModel(binding.Model, inputs, layers),
+    createModel: (inputShape, layers) => new NativeModel(binding.Model, inputShape, layers),
   };
 }

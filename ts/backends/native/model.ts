@@ -1,7 +1,7 @@
 /** The native backend's training model: the Rust `Model` through napi-rs, reading data in place. */
 
-import type { BackendModel, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
-import type { LayerShape } from '../../layers/index.js';
+import { outputLength, type BackendModel, type Evaluation, type TrainingData, type TrainOutcome } from '../backend.js';
+import type { ResolvedLayer } from '../../layers/types.js';
 import type { LossName } from '../../losses/index.js';
 import type { OptimizerSettings } from '../../optimizers/index.js';
 import type { Model as RawModel } from './generated/index.js';
@@ -15,10 +15,10 @@ export class NativeModel implements BackendModel {
   readonly #model: RawModel;
   readonly #outputs: number;
 
-  constructor(ModelClass: typeof RawModel, inputs: number, layers: readonly LayerShape[]) {
-    this.#model = new ModelClass(inputs);
-    for (const layer of layers) this.#model.addLayer(layer.units, layer.activation, layer.alpha);
-    this.#outputs = (layers.at(-1) as LayerShape).units;
+  constructor(ModelClass: typeof RawModel, inputShape: readonly number[], layers: readonly ResolvedLayer[]) {
+    this.#model = new ModelClass(Uint32Array.from(inputShape));
+    for (const layer of layers) this.#model.addLayer(JSON.stringify(layer));
+    this.#outputs = outputLength(layers);
   }
 
   parameter(index: number): Float32Array {
@@ -27,6 +27,14 @@ export class NativeModel implements BackendModel {
 
   setParameter(index: number, values: Float32Array): void {
     this.#model.setParameter(index, values);
+  }
+
+  setRandomState(state: Uint32Array): void {
+    this.#model.setRandomState(state);
+  }
+
+  randomState(): Uint32Array {
+    return this.#model.randomState();
   }
 
   configureTraining(loss: LossName, o: OptimizerSettings): void {

@@ -84,6 +84,6 @@ export async function loadWasmBackend(source: WasmSource): Promise<Backend> {
       return tensor;
     },
     ...bindKernels(raw, kernelChecks(isWasmTensor), isWasmTensor, (tensor) => tensor.handle),
-    createModel: (inputs, layers) => new WasmModel(bindings, memory, inputs, layers),
+    createModel: (inputShape, layers) => new WasmModel(bindings, memory, inputShape, layers),
   };
 }

@@ -3,8 +3,8 @@
  * copied into module memory once per fit; inference inputs once per call.
  */
 
-import type { BackendModel, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
-import type { LayerShape } from '../../layers/index.js';
+import { outputLength, type BackendModel, type Evaluation, type TrainingData, type TrainOutcome } from '../backend.js';
+import type { ResolvedLayer } from '../../layers/types.js';
 import type { LossName } from '../../losses/index.js';
 import type { OptimizerSettings } from '../../optimizers/index.js';
 import type * as bindings from './generated/ferronet_wasm.js';
@@ -23,12 +23,12 @@ export class WasmModel implements BackendModel {
   constructor(
     private readonly wasm: Bindings,
     private readonly memory: WebAssembly.Memory,
-    inputs: number,
-    layers: readonly LayerShape[],
+    inputShape: readonly number[],
+    layers: readonly ResolvedLayer[],
   ) {
-    this.#model = new wasm.Model(inputs);
-    for (const layer of layers) this.#model.addLayer(layer.units, layer.activation, layer.alpha);
-    this.#outputs = (layers.at(-1) as LayerShape).units;
+    this.#model = new wasm.Model(Uint32Array.from(inputShape));
+    for (const layer of layers) this.#model.addLayer(JSON.stringify(layer));
+    this.#outputs = outputLength(layers);
   }
 
   /** Copies `values` into a new module tensor; the caller frees it. */
@@ -44,6 +44,14 @@ export class WasmModel implements BackendModel {
 
   setParameter(index: number, values: Float32Array): void {
     this.#model.setParameter(index, values);
+  }
+
+  setRandomState(state: Uint32Array): void {
+    this.#model.setRandomState(state);
+  }
+
+  randomState(): Uint32Array {
+    return this.#model.randomState();
   }
 
   configureTraining(loss: LossName, o: OptimizerSettings): void {

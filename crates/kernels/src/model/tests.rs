@@ -1,10 +1,11 @@
 use super::*;
 use crate::test_util::Rng;
+use crate::{Activation, LayerConfig};
 
 fn model(inputs: usize, layers: &[(usize, Activation)], rng: &mut Rng) -> Model {
-    let mut model = Model::new(inputs).unwrap();
+    let mut model = Model::new(&[inputs]).unwrap();
     for &(units, activation) in layers {
-        model.add_layer(units, activation).unwrap();
+        model.add_layer(&LayerConfig::dense(units, activation)).unwrap();
     }
     for index in 0..model.parameter_count() {
         let values = rng.uniform_vec(model.parameter(index).unwrap().len(), -0.5, 0.5);
@@ -232,8 +233,8 @@ fn divergence_stops_and_restores_the_parameters_of_the_call_start() {
     let (samples, inputs) = (4, 1);
     let x = vec![1.0, 2.0, 3.0, 4.0];
     let y = vec![1.0, 2.0, 3.0, 4.0];
-    let mut net = Model::new(inputs).unwrap();
-    net.add_layer(1, Activation::Linear).unwrap();
+    let mut net = Model::new(&[inputs]).unwrap();
+    net.add_layer(&LayerConfig::dense(1, Activation::Linear)).unwrap();
     net.set_parameter(0, &[1.0]).unwrap();
     // A learning rate this large makes every step overshoot by more than it corrects.
     net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1e19 })
@@ -248,8 +249,8 @@ fn divergence_stops_and_restores_the_parameters_of_the_call_start() {
 
 #[test]
 fn updates_that_overflow_the_weights_are_rolled_back_even_when_every_loss_was_finite() {
-    let mut net = Model::new(1).unwrap();
-    net.add_layer(1, Activation::Linear).unwrap();
+    let mut net = Model::new(&[1]).unwrap();
+    net.add_layer(&LayerConfig::dense(1, Activation::Linear)).unwrap();
     net.set_parameter(0, &[1.0]).unwrap();
     // One step: the loss (in f64) is finite, the update overflows f32.
     net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1e38 })
@@ -262,11 +263,16 @@ fn updates_that_overflow_the_weights_are_rolled_back_even_when_every_loss_was_fi
 
 #[test]
 fn bad_arguments_are_errors_naming_them() {
-    let mut net = Model::new(2).unwrap();
-    assert_eq!(Model::new(0).err().unwrap().argument, "inputs");
-    assert_eq!(net.add_layer(0, Activation::Relu).unwrap_err().argument, "units");
-    net.add_layer(3, Activation::Relu).unwrap();
-    net.add_layer(1, Activation::Linear).unwrap();
+    let mut net = Model::new(&[2]).unwrap();
+    assert_eq!(Model::new(&[0]).err().unwrap().argument, "inputShape");
+    assert_eq!(
+        net.add_layer(&LayerConfig::dense(0, Activation::Relu))
+            .unwrap_err()
+            .argument,
+        "units"
+    );
+    net.add_layer(&LayerConfig::dense(3, Activation::Relu)).unwrap();
+    net.add_layer(&LayerConfig::dense(1, Activation::Linear)).unwrap();
     assert_eq!(
         net.configure_training(Loss::BinaryCrossEntropy, Optimizer::Sgd { learning_rate: 0.1 })
             .unwrap_err()
@@ -333,7 +339,7 @@ fn bad_arguments_are_errors_naming_them() {
     assert_eq!(net.set_parameter(4, &[]).unwrap_err().argument, "index");
     assert_eq!(
         net.set_parameter(1, &[0.0; 2]).unwrap_err().to_string(),
-        "values: expected length 3 (units), got 2"
+        "values: expected length 3 (the parameter's length), got 2"
     );
     let mut out = [0.0; 1];
     assert_eq!(net.predict(&x, 2, &mut out).unwrap_err().argument, "out");
@@ -354,14 +360,23 @@ fn count_correct_thresholds_one_output_and_takes_argmax_of_several() {
 
 #[test]
 fn impossible_sizes_are_errors_not_aborts() {
-    let mut net = Model::new(1 << 20).unwrap();
-    let error = net.add_layer(1 << 42, Activation::Relu).unwrap_err();
+    let mut net = Model::new(&[1 << 20]).unwrap();
+    let error = net
+        .add_layer(&LayerConfig::dense(1 << 42, Activation::Relu))
+        .unwrap_err();
     assert_eq!(error.argument, "units");
-    let error = net.add_layer(1 << 9, Activation::Relu).unwrap_err();
+    let error = net
+        .add_layer(&LayerConfig::dense(1 << 9, Activation::Relu))
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "units: a buffer of 536870912 floats is over the limit of 268435456"
     );
-    let mut net = Model::new(usize::MAX / 2).unwrap();
-    assert_eq!(net.add_layer(4, Activation::Relu).unwrap_err().argument, "units");
+    let mut net = Model::new(&[usize::MAX / 2]).unwrap();
+    assert_eq!(
+        net.add_layer(&LayerConfig::dense(4, Activation::Relu))
+            .unwrap_err()
+            .argument,
+        "units"
+    );
 }

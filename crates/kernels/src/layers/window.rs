@@ -1,0 +1,89 @@
+//! Where convolution and pooling windows fall along one axis (docs/layers.md, "Windows").
+
+use crate::model::ModelError;
+use serde::Deserialize;
+
+/// `Valid`: windows inside the input only. `Same` (TensorFlow's): `ceil(input / stride)`
+/// outputs, the padding split with the smaller half before.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Padding {
+    Valid,
+    Same,
+}
+
+/// One axis of a windowed layer: `out` positions, and `before` padding positions ahead of the
+/// input. Output `o` reads input positions `o * stride - before + j` for `j` in `[0, kernel)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Axis {
+    pub out: usize,
+    pub before: usize,
+    pub kernel: usize,
+    pub stride: usize,
+}
+
+impl Axis {
+    pub fn new(extent: usize, kernel: usize, stride: usize, padding: Padding) -> Result<Axis, ModelError> {
+        if kernel == 0 || stride == 0 {
+            return Err(ModelError::new(
+                "layer",
+                format!("expected a window and stride of at least 1, got {kernel} and {stride}"),
+            ));
+        }
+        let (out, before) = match padding {
+            Padding::Valid if extent < kernel => {
+                return Err(ModelError::new(
+                    "layer",
+                    format!("a window of {kernel} does not fit an input of {extent} without padding"),
+                ))
+            }
+            Padding::Valid => ((extent - kernel) / stride + 1, 0),
+            Padding::Same => {
+                let out = extent.div_ceil(stride);
+                let total = ((out - 1) * stride + kernel).saturating_sub(extent);
+                (out, total / 2)
+            }
+        };
+        Ok(Axis {
+            out,
+            before,
+            kernel,
+            stride,
+        })
+    }
+
+    /// The input positions window `o` covers, as `(first window offset j, input position)`
+    /// pairs for the offsets that land inside the input of `extent`.
+    pub fn taps(&self, o: usize, extent: usize) -> impl Iterator<Item = (usize, usize)> {
+        let start = (o * self.stride) as isize - self.before as isize;
+        (0..self.kernel).filter_map(move |j| {
+            let position = start + j as isize;
+            (position >= 0 && (position as usize) < extent).then_some((j, position as usize))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_follows_tensorflow() {
+        // in 5, k 3, s 2: out 3, total padding (3-1)*2+3-5 = 2, one before.
+        assert_eq!(Axis::new(5, 3, 2, Padding::Same).unwrap().out, 3);
+        assert_eq!(Axis::new(5, 3, 2, Padding::Same).unwrap().before, 1);
+        // in 6, k 3, s 2: out 3, total 1, the smaller half (0) before.
+        assert_eq!(Axis::new(6, 3, 2, Padding::Same).unwrap().before, 0);
+        // in 4, k 4, s 1: out 4, total 3, 1 before and 2 after.
+        assert_eq!(Axis::new(4, 4, 1, Padding::Same).unwrap().before, 1);
+        assert_eq!(Axis::new(7, 2, 3, Padding::Valid).unwrap().out, 2);
+        assert!(Axis::new(2, 3, 1, Padding::Valid).is_err());
+    }
+
+    #[test]
+    fn taps_skip_padding() {
+        let axis = Axis::new(5, 3, 2, Padding::Same).unwrap();
+        assert_eq!(axis.taps(0, 5).collect::<Vec<_>>(), [(1, 0), (2, 1)]);
+        assert_eq!(axis.taps(2, 5).collect::<Vec<_>>(), [(0, 3), (1, 4)]);
+    }
+}
