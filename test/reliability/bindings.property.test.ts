@@ -26,6 +26,30 @@ const floats = fc.float32Array({ maxLength: 64 });
 /** Anything at all in an argument slot, for the raw bindings. */
 const wildArgument = fc.oneof(numberArgument, fc.boolean(), floats, fc.constantFrom(undefined, null, 'x', {}, [1, 2]), fc.float64Array({ maxLength: 8 }));
 
+/** Input shapes of any rank and size, zeros and huge extents included. */
+const inputShapeArgument = fc
+  .array(fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constantFrom(2 ** 20, 2 ** 32 - 1)), { maxLength: 4 })
+  .map((extents) => Uint32Array.from(extents));
+const extent = fc.oneof(fc.integer({ min: -1, max: 6 }), fc.constantFrom(2 ** 31, 2 ** 53, 0.5));
+const pair = fc.tuple(extent, extent);
+const paddingArgument = fc.constantFrom('same', 'valid', 'full');
+const activationArgument = fc.constantFrom('relu', 'softmax', 'leakyRelu', 'nope');
+/** Layer JSON as the bindings receive it: every kind with wild fields, plus strings that are not layers at all. */
+const layerArgument = fc.oneof(
+  fc
+    .oneof(
+      fc.record({ type: fc.constant('dense'), units: extent, activation: activationArgument, alpha: fc.double(), useBias: fc.boolean() }),
+      fc.record({ type: fc.constant('conv2d'), filters: extent, kernelSize: pair, strides: pair, padding: paddingArgument, activation: activationArgument, alpha: fc.double(), useBias: fc.boolean() }),
+      fc.record({ type: fc.constantFrom('maxPool2d', 'avgPool2d'), poolSize: pair, strides: pair, padding: paddingArgument }),
+      fc.record({ type: fc.constant('batchNorm'), momentum: fc.double(), epsilon: fc.double() }),
+      fc.record({ type: fc.constant('dropout'), rate: fc.double() }),
+      fc.record({ type: fc.constantFrom('flatten', 'sparse') }),
+      fc.record({ type: fc.constant('activation'), activation: activationArgument, alpha: fc.double() }),
+    )
+    .map((config) => JSON.stringify(config)),
+  fc.string(),
+);
+
 function outcomeOf(call: () => unknown): unknown {
   try {
     call();
@@ -47,13 +71,16 @@ describe('raw native binding', () => {
     );
   });
 
-  it('builds models from any shapes without crashing', () => {
+  it('builds models from any shapes and layer configurations without crashing', () => {
     fc.assert(
-      fc.property(numberArgument, fc.array(fc.tuple(numberArgument, fc.constantFrom('relu', 'softmax', 'nope', '')), { maxLength: 4 }), (inputs, layers) => {
+      fc.property(inputShapeArgument, fc.array(layerArgument, { maxLength: 4 }), (inputShape, layers) => {
         const outcome = outcomeOf(() => {
-          const model = new nativeBinding.Model(inputs);
-          for (const [units, activation] of layers) model.addLayer(units, activation, 0.1);
-          model.dispose();
+          const model = new nativeBinding.Model(inputShape);
+          try {
+            for (const layer of layers) model.addLayer(layer);
+          } finally {
+            model.dispose();
+          }
         });
         expect(outcome === 'returned' || outcome instanceof Error).toBe(true);
       }),
@@ -81,6 +108,28 @@ describe('raw wasm binding', () => {
     expect(() => {
       wasmBinding.reluForward(a, b);
     }).not.toThrow();
+  });
+
+  it('builds models from any shapes and layer configurations without crashing, and keeps working', async () => {
+    await loadBackend('wasm');
+    fc.assert(
+      fc.property(inputShapeArgument, fc.array(layerArgument, { maxLength: 4 }), (inputShape, layers) => {
+        const outcome = outcomeOf(() => {
+          const model = new wasmBinding.Model(inputShape);
+          try {
+            for (const layer of layers) model.addLayer(layer);
+          } finally {
+            model.free();
+          }
+        });
+        expect(outcome === 'returned' || outcome instanceof Error).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+    const model = new wasmBinding.Model(Uint32Array.of(2));
+    model.addLayer(JSON.stringify({ type: 'dense', units: 1, activation: 'linear', alpha: 0, useBias: true }));
+    expect(model.parameter(0)).toHaveLength(2);
+    model.free();
   });
 
   it('refuses an allocation it cannot make with a RangeError', async () => {

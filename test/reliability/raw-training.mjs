@@ -2,14 +2,14 @@
 // and the worker threads of the concurrency test so both sides do exactly the same work.
 
 /**
- * @param {new (inputs: number) => any} Model the binding's Model class
+ * @param {new (inputShape: Uint32Array) => any} Model the binding's Model class
  * @param {{ x: Float32Array, y: Float32Array, samples: number, initial: Float32Array[], seedOffset: number }} job
  * @returns {Float32Array[]} the parameters after training
  */
 export function trainWithRawModel(Model, { x, y, samples, initial, seedOffset }) {
-  const model = new Model(2);
-  model.addLayer(16, 'tanh', 0);
-  model.addLayer(1, 'sigmoid', 0);
+  const model = new Model(Uint32Array.of(2));
+  model.addLayer(JSON.stringify({ type: 'dense', units: 16, activation: 'tanh', alpha: 0, useBias: true }));
+  model.addLayer(JSON.stringify({ type: 'dense', units: 1, activation: 'sigmoid', alpha: 0, useBias: true }));
   initial.forEach((values, i) => model.setParameter(i, values));
   model.configureTraining('binaryCrossEntropy', 'adam', 0.01, 0, 0.9, 0.999, 1e-7);
   // A different, deterministic visiting order per job.

@@ -8,7 +8,7 @@
 //! Layout: activations are `[rows][features...]` row-major (images NHWC); each layer's
 //! parameter buffers are in the order docs/layers.md gives.
 
-use crate::buffer::{grow, product, zeroed};
+use crate::buffer::{grow, product, zeroed, MAX_BUFFER_FLOATS};
 use crate::error::{check_len, checked_area, ShapeError};
 use crate::layers::{self, Backward, Layer, LayerConfig, Mode, Param};
 use crate::random::Xoshiro128;
@@ -177,6 +177,13 @@ impl Model {
             .last()
             .map_or(&self.input_shape[..], |layer| layer.output_shape());
         let layer = layers::build(config, input_shape)?;
+        let per_sample = product("layer", layer.output_shape())?;
+        if per_sample > MAX_BUFFER_FLOATS {
+            return Err(ModelError::new(
+                "layer",
+                format!("one sample's outputs would take {per_sample} floats, over the limit of {MAX_BUFFER_FLOATS}"),
+            ));
+        }
         self.layers.push(layer);
         self.outputs.push(Vec::new());
         self.gradients.push(Vec::new());

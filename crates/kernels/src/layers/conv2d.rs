@@ -4,8 +4,8 @@
 
 use super::window::{Axis, Padding};
 use super::{image_shape, Backward, Layer, Mode, Param};
-use crate::buffer::{grow, product};
-use crate::error::check_len;
+use crate::buffer::{grow, product, MAX_BUFFER_FLOATS};
+use crate::error::{check_len, checked_area};
 use crate::model::ModelError;
 use crate::{column_sums, gemm, Activation};
 
@@ -43,6 +43,15 @@ impl Conv2d {
             return Err(ModelError::new("filters", "expected at least 1 filter, got 0"));
         }
         let patch = product("kernelSize", &[kh, kw, input[2]])?;
+        let scratch = product("kernelSize", &[rows_axis.out, cols_axis.out, patch])?;
+        if scratch > MAX_BUFFER_FLOATS {
+            return Err(ModelError::new(
+                "kernelSize",
+                format!(
+                    "one sample's patches would take {scratch} floats, over the limit of {MAX_BUFFER_FLOATS}"
+                ),
+            ));
+        }
         let mut params = vec![Param::trained(
             "filters",
             product("filters", &[options.filters, patch])?,
@@ -148,17 +157,19 @@ impl Layer for Conv2d {
         output: &mut [f32],
         _mode: &mut Mode<'_>,
     ) -> Result<(), ModelError> {
-        check_len(
-            "input",
-            "rows*height*width*channels",
-            input,
-            rows * self.input.iter().product::<usize>(),
-        )?;
-        let positions = rows * self.positions_per_sample();
         let (patch_len, filters) = (self.patch_len(), self.shape[2]);
+        let positions = checked_area("rows", "rows*positions", rows, self.positions_per_sample())?;
+        let patches_len = checked_area("rows", "rows*patches", positions, patch_len)?;
+        let input_len = checked_area(
+            "rows",
+            "rows*height*width*channels",
+            rows,
+            self.input.iter().product(),
+        )?;
+        check_len("input", "rows*height*width*channels", input, input_len)?;
         let mut patches = std::mem::take(&mut self.patches);
-        grow("rows", &mut patches, positions * patch_len)?;
-        self.im2col(input, &mut patches[..positions * patch_len]);
+        grow("rows", &mut patches, patches_len)?;
+        self.im2col(input, &mut patches[..patches_len]);
         let result = gemm(
             false,
             true,
@@ -166,7 +177,7 @@ impl Layer for Conv2d {
             filters,
             patch_len,
             1.0,
-            &patches[..positions * patch_len],
+            &patches[..patches_len],
             &self.params[0].values,
             0.0,
             output,
@@ -183,14 +194,15 @@ impl Layer for Conv2d {
     }
 
     fn backward(&mut self, pass: Backward<'_>) -> Result<(), ModelError> {
-        let positions = pass.rows * self.positions_per_sample();
         let (patch_len, filters) = (self.patch_len(), self.shape[2]);
+        let positions = checked_area("rows", "rows*positions", pass.rows, self.positions_per_sample())?;
+        let patches_len = checked_area("rows", "rows*patches", positions, patch_len)?;
         let delta = pass.output_gradient;
         if !pass.output_is_pre_activation {
             self.activation.backward_in_place(filters, pass.output, delta);
         }
-        let patches = &self.patches[..(positions * patch_len).min(self.patches.len())];
-        check_len("patches", "positions*patch", patches, positions * patch_len)?;
+        let patches = &self.patches[..patches_len.min(self.patches.len())];
+        check_len("patches", "positions*patch", patches, patches_len)?;
         let weights = &mut self.params[0];
         gemm(
             true,
@@ -212,11 +224,16 @@ impl Layer for Conv2d {
                 "inputGradient",
                 "rows*height*width*channels",
                 dx,
-                pass.rows * self.input.iter().product::<usize>(),
+                checked_area(
+                    "rows",
+                    "rows*height*width*channels",
+                    pass.rows,
+                    self.input.iter().product(),
+                )?,
             )?;
             let mut patch_gradient = std::mem::take(&mut self.patch_gradient);
-            grow("rows", &mut patch_gradient, positions * patch_len)?;
-            let gradient = &mut patch_gradient[..positions * patch_len];
+            grow("rows", &mut patch_gradient, patches_len)?;
+            let gradient = &mut patch_gradient[..patches_len];
             let result = gemm(
                 false,
                 false,

@@ -4,7 +4,7 @@
 use super::window::{Axis, Padding};
 use super::{image_shape, Backward, Layer, Mode};
 use crate::buffer::grow;
-use crate::error::check_len;
+use crate::error::{check_len, checked_area};
 use crate::model::ModelError;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -86,13 +86,18 @@ impl Layer for Pool2d {
             "input",
             "rows*height*width*channels",
             input,
-            rows * self.input.iter().product::<usize>(),
+            checked_area(
+                "rows",
+                "rows*height*width*channels",
+                rows,
+                self.input.iter().product(),
+            )?,
         )?;
         check_len(
             "output",
             "rows*outputs",
             output,
-            rows * self.shape.iter().product::<usize>(),
+            checked_area("rows", "rows*outputs", rows, self.shape.iter().product())?,
         )?;
         let c = self.input[2];
         if u32::try_from(input.len()).is_err() {
@@ -142,7 +147,12 @@ impl Layer for Pool2d {
             "inputGradient",
             "rows*height*width*channels",
             dx,
-            pass.rows * self.input.iter().product::<usize>(),
+            checked_area(
+                "rows",
+                "rows*height*width*channels",
+                pass.rows,
+                self.input.iter().product(),
+            )?,
         )?;
         let dy = &*pass.output_gradient;
         dx.fill(0.0);
