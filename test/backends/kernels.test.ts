@@ -92,6 +92,7 @@ for (const length of [1, 7, 33, 1000]) {
   cases.push({ kernel: 'binaryCrossEntropy', label, args: [uniform(length, 0, 1), labels, uniform(length)] });
   cases.push({ kernel: 'sgdUpdate', label, args: [0.1, uniform(length), uniform(length)] });
   cases.push({ kernel: 'momentumUpdate', label, args: [0.05, 0.9, uniform(length), uniform(length), uniform(length)] });
+  cases.push({ kernel: 'rmspropUpdate', label, args: [1e-3, 0.9, 1e-7, uniform(length), uniform(length), uniform(length, 0, 0.01)] });
   for (const step of [1, 2, 100]) {
     cases.push({
       kernel: 'adamUpdate',
@@ -112,7 +113,7 @@ it('covers every kernel', () => {
  * parameter, `dy - dot`): where the two nearly cancel, f32 rounding of the operands dominates
  * the result, so these are compared at 1e-5 of the output's scale rather than elementwise.
  */
-const DIFFERENCES = new Set<KernelName>(['softmaxBackward', 'sgdUpdate', 'momentumUpdate', 'adamUpdate']);
+const DIFFERENCES = new Set<KernelName>(['softmaxBackward', 'sgdUpdate', 'momentumUpdate', 'rmspropUpdate', 'adamUpdate']);
 
 describe.each(COMPILED_BACKENDS)('%s backend', (name) => {
   it.each(cases.map((c) => [`${c.kernel} ${c.label}`, c] as const))('%s matches ts', async (_, testCase) => {

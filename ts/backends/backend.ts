@@ -79,8 +79,10 @@ export interface Kernels<T> {
   softmaxCrossEntropy(rows: number, cols: number, predictions: T, targets: T, gradient: T): number;
   /** `params -= learningRate * gradients`. */
   sgdUpdate(learningRate: number, params: T, gradients: T): void;
-  /** `velocity = momentum * velocity - learningRate * gradients; params += velocity`. */
+  /** `velocity = momentum * velocity + gradients; params -= learningRate * velocity` (PyTorch's form). */
   momentumUpdate(learningRate: number, momentum: number, params: T, gradients: T, velocity: T): void;
+  /** RMSprop: `v = rho v + (1 - rho) g^2; params -= learningRate g / (sqrt(v) + epsilon)`. */
+  rmspropUpdate(learningRate: number, rho: number, epsilon: number, params: T, gradients: T, v: T): void;
   /** Adam with bias correction; `step` counts from 1. */
   adamUpdate(learningRate: number, beta1: number, beta2: number, epsilon: number, step: number, params: T, gradients: T, m: T, v: T): void;
 }
@@ -174,4 +176,12 @@ export interface Backend extends Kernels<Tensor> {
 /** Floats per output sample of a network: its last layer's output shape, flattened. */
 export function outputLength(layers: readonly ResolvedLayer[]): number {
   return (layers.at(-1) as ResolvedLayer).outputShape.reduce((product, extent) => product * extent, 1);
+}
+
+/**
+ * The Rust model's training configuration as JSON (`TrainingConfig` in crates/kernels): named
+ * fields, so no hyperparameter can land in another's slot on its way across the boundary.
+ */
+export function trainingConfigJson(loss: LossName, optimizer: OptimizerSettings): string {
+  return JSON.stringify({ loss, optimizer, weightDecay: optimizer.weightDecay, clipNorm: null });
 }

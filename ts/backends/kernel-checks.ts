@@ -151,6 +151,17 @@ export function kernelChecks(isOwnTensor: (value: unknown) => value is Tensor): 
       separate('params', params, 'gradients', gradients);
       separate('velocity', velocity, 'gradients', gradients);
     },
+    rmspropUpdate(rate, rho, epsilon, params, gradients, v) {
+      learningRate(rate);
+      checkFinite('rho', rho);
+      checkFinite('epsilon', epsilon);
+      tensor('params', params);
+      tensor('gradients', gradients, params.length, 'length of params');
+      tensor('v', v, params.length, 'length of params');
+      separate('params', params, 'v', v);
+      separate('params', params, 'gradients', gradients);
+      separate('v', v, 'gradients', gradients);
+    },
     adamUpdate(rate, beta1, beta2, epsilon, step, params, gradients, m, v) {
       learningRate(rate);
       checkFinite('beta1', beta1);

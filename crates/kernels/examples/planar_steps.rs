@@ -2,7 +2,9 @@
 //! through `Model::train_batches`, the path the bindings take, one step per call. A
 //! measurement, not a test: `cargo run --release --example planar_steps -p ferronet-kernels`.
 
-use ferronet_kernels::{Activation, BatchRecords, Batches, LayerConfig, Loss, Model, Optimizer};
+use ferronet_kernels::{
+    Activation, BatchRecords, Batches, LayerConfig, Loss, Model, Optimizer, TrainingConfig,
+};
 use std::time::Instant;
 
 fn main() {
@@ -23,7 +25,10 @@ fn main() {
         model.set_parameter(index, &values).expect("parameter");
     }
     model
-        .configure_training(Loss::BinaryCrossEntropy, Optimizer::Sgd { learning_rate: 1.2 })
+        .configure_training(TrainingConfig::new(
+            Loss::BinaryCrossEntropy,
+            Optimizer::Sgd { learning_rate: 1.2 },
+        ))
         .expect("training");
     let order: Vec<u32> = (0..samples as u32).collect();
     let batches = Batches {

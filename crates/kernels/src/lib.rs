@@ -30,6 +30,8 @@ pub use error::ShapeError;
 pub use gemm::gemm;
 pub use layers::{LayerConfig, Padding};
 pub use losses::{binary_cross_entropy, mean_squared_error, softmax_cross_entropy, Loss};
-pub use model::{count_correct, BatchRecords, Batches, Evaluation, Model, ModelError, TrainOutcome};
-pub use optimizers::{adam_update, momentum_update, sgd_update, Optimizer};
+pub use model::{
+    count_correct, BatchRecords, Batches, Evaluation, Model, ModelError, TrainOutcome, TrainingConfig,
+};
+pub use optimizers::{adam_update, momentum_update, rmsprop_update, sgd_update, Optimizer};
 pub use random::Xoshiro128;

@@ -10,6 +10,7 @@ use crate::error::{check_len, checked_area, ShapeError};
 use crate::isa::multiversion;
 use crate::math;
 use crate::model::ModelError;
+use serde::Deserialize;
 
 /// Probabilities are clamped to `[EPSILON, 1 - EPSILON]` inside logarithms, as Keras does.
 pub const EPSILON: f32 = 1e-7;
@@ -134,8 +135,9 @@ fn sum_with_gradient(
     lanes.iter().sum::<f64>() + tail
 }
 
-/// A model's loss, as a training model stores it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A model's loss, as a training model stores it (and the TypeScript side names it).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
 pub enum Loss {
     MeanSquaredError,
     /// Requires a sigmoid output layer (the kernel is fused with it).

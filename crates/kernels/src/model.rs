@@ -13,6 +13,7 @@ use crate::error::{check_len, checked_area, ShapeError};
 use crate::layers::{self, Backward, Layer, LayerConfig, Mode, Param};
 use crate::random::Xoshiro128;
 use crate::{Loss, Optimizer};
+use serde::Deserialize;
 use std::fmt;
 
 /// An argument the model cannot accept: which one, and why.
@@ -80,10 +81,46 @@ pub struct TrainOutcome {
     pub diverged: bool,
 }
 
+/// How a model trains: the TypeScript Trainer's settings, sent as JSON
+/// (`{ "loss": ..., "optimizer": { "name": ... }, "weightDecay": ..., "clipNorm": ... }`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainingConfig {
+    pub loss: Loss,
+    pub optimizer: Optimizer,
+    /// Decays dense and conv2d weights only, never biases or batch norm: added to the gradient
+    /// (`g + weight_decay * p`, coupled) or, for AdamW, applied to the parameter first
+    /// (`p * (1 - learning_rate * weight_decay)`), as PyTorch's optimizers do.
+    #[serde(default)]
+    pub weight_decay: f32,
+    /// Scales every gradient of a batch by `min(1, clip_norm / (norm + 1e-6))`, `norm` the L2
+    /// norm over all of them, as `torch.nn.utils.clip_grad_norm_`, before weight decay.
+    #[serde(default)]
+    pub clip_norm: Option<f32>,
+}
+
+impl TrainingConfig {
+    /// `loss` and `optimizer` without weight decay or clipping.
+    pub fn new(loss: Loss, optimizer: Optimizer) -> TrainingConfig {
+        TrainingConfig {
+            loss,
+            optimizer,
+            weight_decay: 0.0,
+            clip_norm: None,
+        }
+    }
+
+    /// Parses the JSON the bindings receive.
+    pub fn from_json(json: &str) -> Result<TrainingConfig, ModelError> {
+        serde_json::from_str(json)
+            .map_err(|error| ModelError::new("training", format!("not a training configuration: {error}")))
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Training {
-    loss: Loss,
-    optimizer: Optimizer,
+    config: TrainingConfig,
+    /// Updates applied since training was configured (Adam's bias correction counts them).
     step: u32,
 }
 
@@ -272,8 +309,9 @@ impl Model {
         }
     }
 
-    /// Sets the loss and optimizer and resets the optimizer's state and step count.
-    pub fn configure_training(&mut self, loss: Loss, optimizer: Optimizer) -> Result<(), ModelError> {
+    /// Sets how the model trains and resets the optimizer's state and step count.
+    pub fn configure_training(&mut self, config: TrainingConfig) -> Result<(), ModelError> {
+        let TrainingConfig { loss, optimizer, .. } = config;
         self.check_loss(loss)?;
         let mut floats = 0;
         for param in self.params_mut() {
@@ -288,11 +326,62 @@ impl Model {
             floats += param.values.len();
         }
         self.checkpoint = zeroed("optimizer", floats)?;
-        self.training = Some(Training {
-            loss,
-            optimizer,
-            step: 0,
-        });
+        self.training = Some(Training { config, step: 0 });
+        Ok(())
+    }
+
+    fn training_mut(&mut self) -> Result<&mut Training, ModelError> {
+        self.training
+            .as_mut()
+            .ok_or_else(|| ModelError::new("training", "call configure_training first"))
+    }
+
+    /// Changes the learning rate (a schedule's next epoch) and keeps the optimizer's state.
+    pub fn set_learning_rate(&mut self, rate: f32) -> Result<(), ModelError> {
+        let training = self.training_mut()?;
+        training.config.optimizer = training.config.optimizer.with_learning_rate(rate);
+        Ok(())
+    }
+
+    /// Updates applied since training was configured.
+    pub fn optimizer_step(&self) -> u32 {
+        self.training.map_or(0, |training| training.step)
+    }
+
+    /// Continues counting updates from `step` (a resumed checkpoint).
+    pub fn set_optimizer_step(&mut self, step: u32) -> Result<(), ModelError> {
+        self.training_mut()?.step = step;
+        Ok(())
+    }
+
+    fn optimizer_buffers(&self) -> impl Iterator<Item = &Vec<f32>> {
+        self.params().flat_map(|param| &param.state)
+    }
+
+    /// Number of optimizer state buffers: each trained parameter buffer's, in order.
+    pub fn optimizer_state_count(&self) -> usize {
+        self.optimizer_buffers().count()
+    }
+
+    /// Optimizer state buffer `index` (a trained buffer's velocity, or Adam's m then v).
+    pub fn optimizer_state(&self, index: usize) -> Result<&[f32], ModelError> {
+        let count = self.optimizer_state_count();
+        self.optimizer_buffers()
+            .nth(index)
+            .map(|buffer| &buffer[..])
+            .ok_or_else(|| parameter_index_error(index, count))
+    }
+
+    /// Overwrites optimizer state buffer `index` (see [`Model::optimizer_state`]).
+    pub fn set_optimizer_state(&mut self, index: usize, values: &[f32]) -> Result<(), ModelError> {
+        let count = self.optimizer_state_count();
+        let buffer = self
+            .params_mut()
+            .flat_map(|param| &mut param.state)
+            .nth(index)
+            .ok_or_else(|| parameter_index_error(index, count))?;
+        check_len("values", "the state buffer's length", values, buffer.len())?;
+        buffer.copy_from_slice(values);
         Ok(())
     }
 
@@ -437,9 +526,11 @@ impl Model {
             let n = rows * outputs;
             grow("rows", &mut gradients[last], n)?;
             let predictions = &buffers[last][..n];
-            let loss = training
-                .loss
-                .evaluate(rows, outputs, predictions, by, &mut gradients[last][..n])?;
+            let loss =
+                training
+                    .config
+                    .loss
+                    .evaluate(rows, outputs, predictions, by, &mut gradients[last][..n])?;
             records.losses[b] = loss;
             if !loss.is_finite() {
                 outcome.diverged = true;
@@ -452,19 +543,10 @@ impl Model {
                 gradients,
                 bx,
                 rows,
-                training.loss.is_fused_with_activation(),
+                training.config.loss.is_fused_with_activation(),
             )?;
             training.step = training.step.saturating_add(1);
-            for param in layers.iter_mut().flat_map(|layer| layer.params_mut()) {
-                if param.trained {
-                    training.optimizer.update(
-                        training.step,
-                        &mut param.values,
-                        &param.gradient,
-                        &mut param.state,
-                    )?;
-                }
-            }
+            update(layers, training.config, training.step)?;
             outcome.batches += 1;
         }
         outcome.diverged |= !parameters_are_finite(layers);
@@ -474,6 +556,50 @@ impl Model {
         self.training = Some(training);
         Ok(outcome)
     }
+}
+
+/// One optimizer step over every trained buffer, once all the batch's gradients are known:
+/// clipping (over all of them), then weight decay (kernels only), then the update.
+fn update(layers: &mut [Box<dyn Layer>], config: TrainingConfig, step: u32) -> Result<(), ModelError> {
+    let trained = || {
+        layers
+            .iter()
+            .flat_map(|layer| layer.params())
+            .filter(|param| param.trained)
+    };
+    if let Some(clip_norm) = config.clip_norm {
+        let squares: f64 = trained()
+            .flat_map(|param| &param.gradient)
+            .map(|&g| f64::from(g) * f64::from(g))
+            .sum();
+        let scale = f64::from(clip_norm) / (squares.sqrt() + 1e-6);
+        if scale < 1.0 {
+            let scale = scale as f32;
+            for param in layers.iter_mut().flat_map(|layer| layer.params_mut()) {
+                param.gradient.iter_mut().for_each(|g| *g *= scale);
+            }
+        }
+    }
+    let decay = config.weight_decay;
+    let decoupled = matches!(config.optimizer, Optimizer::AdamW { .. });
+    let shrink = 1.0 - config.optimizer.learning_rate() * decay;
+    for param in layers.iter_mut().flat_map(|layer| layer.params_mut()) {
+        if !param.trained {
+            continue;
+        }
+        if param.decays && decay != 0.0 {
+            if decoupled {
+                param.values.iter_mut().for_each(|p| *p *= shrink);
+            } else {
+                let pairs = param.gradient.iter_mut().zip(&param.values);
+                pairs.for_each(|(g, &p)| *g += decay * p);
+            }
+        }
+        config
+            .optimizer
+            .update(step, &mut param.values, &param.gradient, &mut param.state)?;
+    }
+    Ok(())
 }
 
 fn parameter_index_error(index: usize, count: usize) -> ModelError {

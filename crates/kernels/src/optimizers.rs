@@ -2,7 +2,7 @@
 
 use crate::error::{check_len, ShapeError};
 use crate::isa::multiversion;
-use crate::model::ModelError;
+use serde::Deserialize;
 
 fn check_state(name: &'static str, state: &[f32], params: &[f32]) -> Result<(), ShapeError> {
     check_len(name, "length of params", state, params.len())
@@ -23,8 +23,9 @@ multiversion! {
     }
 }
 
-/// Classical momentum: `velocity = momentum * velocity - learning_rate * gradients`, then
-/// `params += velocity`.
+/// Momentum in PyTorch's form: `velocity = momentum * velocity + gradients`, then
+/// `params -= learning_rate * velocity` (so a changed learning rate applies to the whole
+/// velocity at once, as in `torch.optim.SGD`).
 pub fn momentum_update(
     learning_rate: f32,
     momentum: f32,
@@ -41,8 +42,8 @@ pub fn momentum_update(
 multiversion! {
     fn momentum_loop(learning_rate: f32, momentum: f32, params: &mut [f32], gradients: &[f32], velocity: &mut [f32]) {
         for ((p, &g), v) in params.iter_mut().zip(gradients).zip(velocity.iter_mut()) {
-            *v = momentum * *v - learning_rate * g;
-            *p += *v;
+            *v = momentum * *v + g;
+            *p -= learning_rate * *v;
         }
     }
 }
@@ -105,8 +106,37 @@ multiversion! {
     }
 }
 
-/// A model's optimizer, as a training model stores it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// RMSprop as PyTorch's (no centering, no momentum): `v = rho v + (1 - rho) g^2`, then
+/// `params -= learning_rate * g / (sqrt(v) + epsilon)`.
+pub fn rmsprop_update(
+    learning_rate: f32,
+    rho: f32,
+    epsilon: f32,
+    params: &mut [f32],
+    gradients: &[f32],
+    v: &mut [f32],
+) -> Result<(), ShapeError> {
+    check_state("gradients", gradients, params)?;
+    check_state("v", v, params)?;
+    rmsprop_loop(learning_rate, rho, epsilon, params, gradients, v);
+    Ok(())
+}
+
+multiversion! {
+    fn rmsprop_loop(learning_rate: f32, rho: f32, epsilon: f32, params: &mut [f32], gradients: &[f32], v: &mut [f32]) {
+        for ((p, &g), vi) in params.iter_mut().zip(gradients).zip(v.iter_mut()) {
+            *vi = rho * *vi + (1.0 - rho) * g * g;
+            *p -= learning_rate * g / (vi.sqrt() + epsilon);
+        }
+    }
+}
+
+/// A model's optimizer, as a training model stores it and as the TypeScript side sends it
+/// (`{ "name": "adam", "learningRate": ..., ... }`; fields other optimizers use are ignored).
+/// Weight decay is the model's business (it knows which buffers decay), see
+/// [`TrainingConfig`](crate::TrainingConfig).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(tag = "name", rename_all = "lowercase", rename_all_fields = "camelCase")]
 pub enum Optimizer {
     Sgd {
         learning_rate: f32,
@@ -121,47 +151,50 @@ pub enum Optimizer {
         beta2: f32,
         epsilon: f32,
     },
-}
-
-impl Optimizer {
-    /// The optimizer called `name` in ferronet's TypeScript API, with its hyperparameters
-    /// (each optimizer reads the ones it uses).
-    pub fn from_name(
-        name: &str,
+    /// Adam with decoupled weight decay (Loshchilov & Hutter), as `torch.optim.AdamW`.
+    AdamW {
         learning_rate: f32,
-        momentum: f32,
         beta1: f32,
         beta2: f32,
         epsilon: f32,
-    ) -> Result<Optimizer, ModelError> {
-        Ok(match name {
-            "sgd" => Optimizer::Sgd { learning_rate },
-            "momentum" => Optimizer::Momentum {
-                learning_rate,
-                momentum,
-            },
-            "adam" => Optimizer::Adam {
-                learning_rate,
-                beta1,
-                beta2,
-                epsilon,
-            },
-            _ => {
-                return Err(ModelError::unknown_name(
-                    "optimizer",
-                    "'sgd', 'momentum', 'adam'",
-                    name,
-                ))
-            }
-        })
+    },
+    RmsProp {
+        learning_rate: f32,
+        rho: f32,
+        epsilon: f32,
+    },
+}
+
+impl Optimizer {
+    /// The step size.
+    pub fn learning_rate(self) -> f32 {
+        match self {
+            Optimizer::Sgd { learning_rate }
+            | Optimizer::Momentum { learning_rate, .. }
+            | Optimizer::Adam { learning_rate, .. }
+            | Optimizer::AdamW { learning_rate, .. }
+            | Optimizer::RmsProp { learning_rate, .. } => learning_rate,
+        }
+    }
+
+    /// The same optimizer with another step size (a schedule's next epoch).
+    pub fn with_learning_rate(mut self, rate: f32) -> Optimizer {
+        match &mut self {
+            Optimizer::Sgd { learning_rate }
+            | Optimizer::Momentum { learning_rate, .. }
+            | Optimizer::Adam { learning_rate, .. }
+            | Optimizer::AdamW { learning_rate, .. }
+            | Optimizer::RmsProp { learning_rate, .. } => *learning_rate = rate,
+        }
+        self
     }
 
     /// How many buffers of per-parameter state this optimizer keeps (velocity; m and v).
     pub fn state_buffers(self) -> usize {
         match self {
             Optimizer::Sgd { .. } => 0,
-            Optimizer::Momentum { .. } => 1,
-            Optimizer::Adam { .. } => 2,
+            Optimizer::Momentum { .. } | Optimizer::RmsProp { .. } => 1,
+            Optimizer::Adam { .. } | Optimizer::AdamW { .. } => 2,
         }
     }
 
@@ -189,6 +222,12 @@ impl Optimizer {
                     beta1,
                     beta2,
                     epsilon,
+                }
+                | Optimizer::AdamW {
+                    learning_rate,
+                    beta1,
+                    beta2,
+                    epsilon,
                 },
                 [m, v],
             ) => adam_update(
@@ -202,6 +241,14 @@ impl Optimizer {
                 m,
                 v,
             ),
+            (
+                Optimizer::RmsProp {
+                    learning_rate,
+                    rho,
+                    epsilon,
+                },
+                [v],
+            ) => rmsprop_update(learning_rate, rho, epsilon, params, gradients, v),
             (_, state) => Err(ShapeError {
                 argument: "state",
                 rule: "buffers for this optimizer",
@@ -229,7 +276,8 @@ mod tests {
         let mut v = [0.0];
         momentum_update(0.1, 0.9, &mut p, &[1.0], &mut v).unwrap();
         momentum_update(0.1, 0.9, &mut p, &[1.0], &mut v).unwrap();
-        assert!((v[0] - -0.19).abs() < 1e-7);
+        // PyTorch's form: buf = 1, then 1.9; p = -0.1, then -0.1 - 0.19.
+        assert!((v[0] - 1.9).abs() < 1e-7);
         assert!((p[0] - -0.29).abs() < 1e-7);
     }
 
@@ -283,6 +331,37 @@ mod tests {
             .unwrap();
         }
         assert!((f64::from(p32[0]) - p).abs() < 1e-6, "{} vs {p}", p32[0]);
+    }
+
+    /// Two RMSprop steps against the formula written out in f64.
+    #[test]
+    fn rmsprop_matches_the_formula_over_steps() {
+        let (lr, rho, eps) = (0.01f64, 0.9f64, 1e-7f64);
+        let (mut p, mut v) = (1.0f64, 0.0f64);
+        let (mut p32, mut v32) = ([1.0f32], [0.0f32]);
+        for g in [0.5f64, -2.0] {
+            v = rho * v + (1.0 - rho) * g * g;
+            p -= lr * g / (v.sqrt() + eps);
+            rmsprop_update(0.01, 0.9, 1e-7, &mut p32, &[g as f32], &mut v32).unwrap();
+        }
+        assert!((f64::from(p32[0]) - p).abs() < 1e-6, "{} vs {p}", p32[0]);
+    }
+
+    #[test]
+    fn optimizers_parse_from_the_settings_the_typescript_side_sends() {
+        let json = r#"{"name":"adamw","learningRate":0.5,"momentum":0,"beta1":0.9,"beta2":0.99,"epsilon":1e-8,"rho":0,"weightDecay":0.01}"#;
+        let optimizer: Optimizer = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            optimizer,
+            Optimizer::AdamW {
+                learning_rate: 0.5,
+                beta1: 0.9,
+                beta2: 0.99,
+                epsilon: 1e-8
+            }
+        );
+        assert_eq!(optimizer.with_learning_rate(0.25).learning_rate(), 0.25);
+        assert!(serde_json::from_str::<Optimizer>(r#"{"name":"lion","learningRate":1}"#).is_err());
     }
 
     #[test]

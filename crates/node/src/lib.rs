@@ -259,6 +259,32 @@ pub fn adam_update(
     kernels::adam_update(lr, b1, b2, eps, step, params, gradients, m, v).map_err(shape_error)
 }
 
+#[napi(catch_unwind)]
+pub fn rmsprop_update(
+    learning_rate: f64,
+    rho: f64,
+    epsilon: f64,
+    mut params: Float32ArraySlice,
+    gradients: &[f32],
+    mut v: Float32ArraySlice,
+) -> Result<()> {
+    ensure_disjoint(
+        &[span("params", &params), span("v", &v)],
+        &[span("gradients", gradients)],
+    )?;
+    // SAFETY: params and v were checked against each other and gradients above.
+    let (params, v) = unsafe { (writable(&mut params), writable(&mut v)) };
+    kernels::rmsprop_update(
+        learning_rate as f32,
+        rho as f32,
+        epsilon as f32,
+        params,
+        gradients,
+        v,
+    )
+    .map_err(shape_error)
+}
+
 fn model_error(error: kernels::ModelError) -> Error {
     Error::new(Status::InvalidArg, error.to_string())
 }
@@ -353,32 +379,51 @@ impl Model {
             .map_err(model_error)
     }
 
-    /// Sets the loss and optimizer (each optimizer reads the hyperparameters it uses) and
-    /// resets the optimizer state.
+    /// Sets how the model trains from the JSON of its settings (`kernels::TrainingConfig`)
+    /// and resets the optimizer state.
     #[napi(catch_unwind)]
-    #[allow(clippy::too_many_arguments)] // every optimizer's hyperparameters, flat across the boundary
-    pub fn configure_training(
-        &mut self,
-        loss: String,
-        optimizer: String,
-        learning_rate: f64,
-        momentum: f64,
-        beta1: f64,
-        beta2: f64,
-        epsilon: f64,
-    ) -> Result<()> {
-        let loss = kernels::Loss::from_name(&loss).map_err(model_error)?;
-        let (lr, mu, b1, b2, eps) = (
-            learning_rate as f32,
-            momentum as f32,
-            beta1 as f32,
-            beta2 as f32,
-            epsilon as f32,
-        );
-        let optimizer =
-            kernels::Optimizer::from_name(&optimizer, lr, mu, b1, b2, eps).map_err(model_error)?;
+    pub fn configure_training(&mut self, config: String) -> Result<()> {
+        let config = kernels::TrainingConfig::from_json(&config).map_err(model_error)?;
+        self.inner()?.configure_training(config).map_err(model_error)
+    }
+
+    /// Changes the learning rate and keeps the optimizer state.
+    #[napi(catch_unwind)]
+    pub fn set_learning_rate(&mut self, rate: f64) -> Result<()> {
+        self.inner()?.set_learning_rate(rate as f32).map_err(model_error)
+    }
+
+    /// Updates applied since training was configured.
+    #[napi(catch_unwind)]
+    pub fn optimizer_step(&mut self) -> Result<u32> {
+        Ok(self.inner()?.optimizer_step())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_optimizer_step(&mut self, step: u32) -> Result<()> {
+        self.inner()?.set_optimizer_step(step).map_err(model_error)
+    }
+
+    /// Number of optimizer state buffers.
+    #[napi(catch_unwind)]
+    pub fn optimizer_state_count(&mut self) -> Result<u32> {
+        Ok(count(self.inner()?.optimizer_state_count()))
+    }
+
+    /// A copy of optimizer state buffer `index`.
+    #[napi(catch_unwind)]
+    pub fn optimizer_state(&mut self, index: u32) -> Result<Float32Array> {
+        let values = self
+            .inner()?
+            .optimizer_state(index as usize)
+            .map_err(model_error)?;
+        Ok(Float32Array::new(values.to_vec()))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_optimizer_state(&mut self, index: u32, values: &[f32]) -> Result<()> {
         self.inner()?
-            .configure_training(loss, optimizer)
+            .set_optimizer_state(index as usize, values)
             .map_err(model_error)
     }
 

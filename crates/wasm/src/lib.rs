@@ -204,6 +204,26 @@ pub fn adam_update(
     .map_err(range_error)
 }
 
+#[wasm_bindgen(js_name = rmspropUpdate)]
+pub fn rmsprop_update(
+    learning_rate: f32,
+    rho: f32,
+    epsilon: f32,
+    params: &mut Tensor,
+    gradients: &Tensor,
+    v: &mut Tensor,
+) -> JsResult<()> {
+    kernels::rmsprop_update(
+        learning_rate,
+        rho,
+        epsilon,
+        &mut params.data,
+        &gradients.data,
+        &mut v.data,
+    )
+    .map_err(range_error)
+}
+
 fn model_error(error: kernels::ModelError) -> JsValue {
     js_sys::RangeError::new(&error.to_string()).into()
 }
@@ -263,27 +283,49 @@ impl Model {
         self.inner.set_parameter(index, values).map_err(model_error)
     }
 
-    /// Sets the loss and optimizer (each optimizer reads the hyperparameters it uses) and
-    /// resets the optimizer state.
+    /// Sets how the model trains from the JSON of its settings (`kernels::TrainingConfig`)
+    /// and resets the optimizer state.
     #[wasm_bindgen(js_name = configureTraining)]
-    #[allow(clippy::too_many_arguments)] // every optimizer's hyperparameters, flat across the boundary
-    pub fn configure_training(
-        &mut self,
-        loss: &str,
-        optimizer: &str,
-        learning_rate: f32,
-        momentum: f32,
-        beta1: f32,
-        beta2: f32,
-        epsilon: f32,
-    ) -> JsResult<()> {
-        let loss = kernels::Loss::from_name(loss).map_err(model_error)?;
-        let optimizer =
-            kernels::Optimizer::from_name(optimizer, learning_rate, momentum, beta1, beta2, epsilon)
-                .map_err(model_error)?;
+    pub fn configure_training(&mut self, config: &str) -> JsResult<()> {
+        let config = kernels::TrainingConfig::from_json(config).map_err(model_error)?;
+        self.inner.configure_training(config).map_err(model_error)
+    }
+
+    /// Changes the learning rate and keeps the optimizer state.
+    #[wasm_bindgen(js_name = setLearningRate)]
+    pub fn set_learning_rate(&mut self, rate: f32) -> JsResult<()> {
+        self.inner.set_learning_rate(rate).map_err(model_error)
+    }
+
+    /// Updates applied since training was configured.
+    #[wasm_bindgen(js_name = optimizerStep)]
+    pub fn optimizer_step(&self) -> u32 {
+        self.inner.optimizer_step()
+    }
+
+    #[wasm_bindgen(js_name = setOptimizerStep)]
+    pub fn set_optimizer_step(&mut self, step: u32) -> JsResult<()> {
+        self.inner.set_optimizer_step(step).map_err(model_error)
+    }
+
+    /// Number of optimizer state buffers.
+    #[wasm_bindgen(js_name = optimizerStateCount)]
+    pub fn optimizer_state_count(&self) -> usize {
+        self.inner.optimizer_state_count()
+    }
+
+    /// A copy of optimizer state buffer `index`.
+    #[wasm_bindgen(js_name = optimizerState)]
+    pub fn optimizer_state(&self, index: usize) -> JsResult<Vec<f32>> {
         self.inner
-            .configure_training(loss, optimizer)
+            .optimizer_state(index)
+            .map(<[f32]>::to_vec)
             .map_err(model_error)
+    }
+
+    #[wasm_bindgen(js_name = setOptimizerState)]
+    pub fn set_optimizer_state(&mut self, index: usize, values: &[f32]) -> JsResult<()> {
+        self.inner.set_optimizer_state(index, values).map_err(model_error)
     }
 
     pub fn predict(&mut self, x: &Tensor, rows: usize, out: &mut Tensor) -> JsResult<()> {

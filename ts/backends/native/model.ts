@@ -1,6 +1,6 @@
 /** The native backend's training model: the Rust `Model` through napi-rs, reading data in place. */
 
-import { outputLength, type BackendModel, type Evaluation, type TrainingData, type TrainOutcome } from '../backend.js';
+import { outputLength, trainingConfigJson, type BackendModel, type Evaluation, type TrainingData, type TrainOutcome } from '../backend.js';
 import type { ResolvedLayer } from '../../layers/types.js';
 import type { LossName } from '../../losses/index.js';
 import type { OptimizerSettings } from '../../optimizers/index.js';
@@ -37,8 +37,8 @@ export class NativeModel implements BackendModel {
     return this.#model.randomState();
   }
 
-  configureTraining(loss: LossName, o: OptimizerSettings): void {
-    this.#model.configureTraining(loss, o.name, o.learningRate, o.momentum, o.beta1, o.beta2, o.epsilon);
+  configureTraining(loss: LossName, optimizer: OptimizerSettings): void {
+    this.#model.configureTraining(trainingConfigJson(loss, optimizer));
   }
 
   predict(x: Float32Array, rows: number): Float32Array {

@@ -4,7 +4,7 @@ export function sgdUpdate(learningRate: number, params: Float32Array, gradients:
   for (let i = 0; i < params.length; i++) params[i] = (params[i] as number) - learningRate * (gradients[i] as number);
 }
 
-/** Classical momentum: `v = momentum * v - learningRate * g; p += v`. */
+/** Momentum in PyTorch's form: `v = momentum * v + g; p -= learningRate * v`. */
 export function momentumUpdate(
   learningRate: number,
   momentum: number,
@@ -13,9 +13,9 @@ export function momentumUpdate(
   velocity: Float32Array,
 ): void {
   for (let i = 0; i < params.length; i++) {
-    velocity[i] = momentum * (velocity[i] as number) - learningRate * (gradients[i] as number);
+    velocity[i] = momentum * (velocity[i] as number) + (gradients[i] as number);
     // Read the velocity back as stored (f32), as the Rust kernel uses it.
-    params[i] = (params[i] as number) + (velocity[i] as number);
+    params[i] = (params[i] as number) - learningRate * (velocity[i] as number);
   }
 }
 
@@ -41,5 +41,15 @@ export function adamUpdate(
     const mHat = (m[i] as number) * mCorrection;
     const vHat = (v[i] as number) * vCorrection;
     params[i] = (params[i] as number) - (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
+  }
+}
+
+/** RMSprop as PyTorch's: `v = rho v + (1 - rho) g^2; p -= learningRate g / (sqrt(v) + epsilon)`. */
+export function rmspropUpdate(learningRate: number, rho: number, epsilon: number, params: Float32Array, gradients: Float32Array, v: Float32Array): void {
+  for (let i = 0; i < params.length; i++) {
+    const g = gradients[i] as number;
+    v[i] = rho * (v[i] as number) + (1 - rho) * g * g;
+    // The second moment is read back as stored (f32), as the Rust kernel uses it.
+    params[i] = (params[i] as number) - (learningRate * g) / (Math.sqrt(v[i] as number) + epsilon);
   }
 }

@@ -3,7 +3,7 @@
  * copied into module memory once per fit; inference inputs once per call.
  */
 
-import { outputLength, type BackendModel, type Evaluation, type TrainingData, type TrainOutcome } from '../backend.js';
+import { outputLength, trainingConfigJson, type BackendModel, type Evaluation, type TrainingData, type TrainOutcome } from '../backend.js';
 import type { ResolvedLayer } from '../../layers/types.js';
 import type { LossName } from '../../losses/index.js';
 import type { OptimizerSettings } from '../../optimizers/index.js';
@@ -54,8 +54,8 @@ export class WasmModel implements BackendModel {
     return this.#model.randomState();
   }
 
-  configureTraining(loss: LossName, o: OptimizerSettings): void {
-    this.#model.configureTraining(loss, o.name, o.learningRate, o.momentum, o.beta1, o.beta2, o.epsilon);
+  configureTraining(loss: LossName, optimizer: OptimizerSettings): void {
+    this.#model.configureTraining(trainingConfigJson(loss, optimizer));
   }
 
   predict(x: Float32Array, rows: number): Float32Array {

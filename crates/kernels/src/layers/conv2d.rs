@@ -52,7 +52,7 @@ impl Conv2d {
                 ),
             ));
         }
-        let mut params = vec![Param::trained(
+        let mut params = vec![Param::kernel(
             "filters",
             product("filters", &[options.filters, patch])?,
         )?];

@@ -33,7 +33,7 @@ impl Dense {
                 "expected at least 1 unit and 1 input, got 0",
             ));
         }
-        let mut params = vec![Param::trained(
+        let mut params = vec![Param::kernel(
             "units",
             checked_area("units", "units*inputs", units, inputs)?,
         )?];

@@ -29,6 +29,8 @@ pub(crate) struct Param {
     pub values: Vec<f32>,
     /// Whether the optimizer updates it (batch norm's moving statistics are not trained).
     pub trained: bool,
+    /// Whether weight decay applies: dense and conv2d weights only.
+    pub decays: bool,
     /// The loss gradient of the last batch; empty for buffers that are not trained.
     pub gradient: Vec<f32>,
     /// The optimizer's per-element state (velocity; Adam's m and v).
@@ -36,11 +38,21 @@ pub(crate) struct Param {
 }
 
 impl Param {
-    /// A trained buffer of `len` zeros; `argument` names the setting its size comes from.
+    /// A kernel (dense or conv2d weights) of `len` zeros: trained, and decayed by weight
+    /// decay; `argument` names the setting its size comes from.
+    pub fn kernel(argument: &'static str, len: usize) -> Result<Param, ModelError> {
+        Ok(Param {
+            decays: true,
+            ..Param::trained(argument, len)?
+        })
+    }
+
+    /// A trained buffer of `len` zeros that weight decay leaves alone (biases, batch norm).
     pub fn trained(argument: &'static str, len: usize) -> Result<Param, ModelError> {
         Ok(Param {
             values: zeroed(argument, len)?,
             trained: true,
+            decays: false,
             gradient: zeroed(argument, len)?,
             state: Vec::new(),
         })
@@ -51,6 +63,7 @@ impl Param {
         Ok(Param {
             values: zeroed(argument, len)?,
             trained: false,
+            decays: false,
             gradient: Vec::new(),
             state: Vec::new(),
         })

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::test_util::Rng;
-use crate::{BatchRecords, Batches, Loss, Model, Optimizer};
+use crate::{BatchRecords, Batches, Loss, Model, Optimizer, TrainingConfig};
 
 fn conv(
     filters: usize,
@@ -143,7 +143,7 @@ fn gradients(net: &mut Model, loss: Loss, x: &[f32], y: &[f32], rows: usize) -> 
         .map(|i| net.parameter(i).unwrap().to_vec())
         .collect();
     let state = net.random_state();
-    net.configure_training(loss, Optimizer::Sgd { learning_rate: 1.0 })
+    net.configure_training(TrainingConfig::new(loss, Optimizer::Sgd { learning_rate: 1.0 }))
         .unwrap();
     let order: Vec<u32> = (0..rows as u32).collect();
     let (mut losses, mut correct) = ([0.0], [0]);
@@ -179,7 +179,7 @@ fn training_loss(net: &mut Model, loss: Loss, x: &[f32], y: &[f32], rows: usize,
         .map(|i| net.parameter(i).unwrap().to_vec())
         .collect();
     net.set_random_state(state);
-    net.configure_training(loss, Optimizer::Sgd { learning_rate: 0.0 })
+    net.configure_training(TrainingConfig::new(loss, Optimizer::Sgd { learning_rate: 0.0 }))
         .unwrap();
     let order: Vec<u32> = (0..rows as u32).collect();
     let (mut losses, mut correct) = ([0.0], [0]);
@@ -360,8 +360,11 @@ fn batch_norm_moves_its_statistics_as_keras_and_normalizes_with_them_in_inferenc
 }
 
 fn training_loss_once(net: &mut Model, x: &[f32]) {
-    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 0.0 })
-        .unwrap();
+    net.configure_training(TrainingConfig::new(
+        Loss::MeanSquaredError,
+        Optimizer::Sgd { learning_rate: 0.0 },
+    ))
+    .unwrap();
     let (mut losses, mut correct) = ([0.0], [0]);
     net.train_batches(
         x,
@@ -386,8 +389,11 @@ fn dropout_keeps_the_elements_whose_draw_is_at_least_the_rate_in_row_major_order
     let state = [9, 8, 7, 6];
     net.set_random_state(state);
     let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 0.0 })
-        .unwrap();
+    net.configure_training(TrainingConfig::new(
+        Loss::MeanSquaredError,
+        Optimizer::Sgd { learning_rate: 0.0 },
+    ))
+    .unwrap();
     let (mut losses, mut correct) = ([0.0], [0]);
     let y = [0.0; 6];
     net.train_batches(

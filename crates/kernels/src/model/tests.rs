@@ -1,6 +1,6 @@
 use super::*;
 use crate::test_util::Rng;
-use crate::{Activation, LayerConfig};
+use crate::{Activation, LayerConfig, TrainingConfig};
 
 fn model(inputs: usize, layers: &[(usize, Activation)], rng: &mut Rng) -> Model {
     let mut model = Model::new(&[inputs]).unwrap();
@@ -123,7 +123,7 @@ fn gradients_match_finite_differences_for_every_loss() {
                 }
             }
             probe(&before);
-            net.configure_training(loss, Optimizer::Sgd { learning_rate: 1.0 })
+            net.configure_training(TrainingConfig::new(loss, Optimizer::Sgd { learning_rate: 1.0 }))
                 .unwrap();
             train(&mut net, (&x, &y, samples), &all_rows(samples), samples).unwrap();
             for (i, buffer) in before.iter().enumerate() {
@@ -150,8 +150,11 @@ fn shuffled_and_contiguous_batches_agree_when_they_hold_the_same_rows() {
     let mut a = model(inputs, &layers, &mut Rng::new(9));
     let mut b = model(inputs, &layers, &mut Rng::new(9));
     for net in [&mut a, &mut b] {
-        net.configure_training(Loss::BinaryCrossEntropy, Optimizer::Sgd { learning_rate: 0.5 })
-            .unwrap();
+        net.configure_training(TrainingConfig::new(
+            Loss::BinaryCrossEntropy,
+            Optimizer::Sgd { learning_rate: 0.5 },
+        ))
+        .unwrap();
     }
     // One batch of all rows: contiguous for `a`, reversed (so gathered) for `b`. The mean
     // loss gradient is a sum over rows, so only rounding may differ.
@@ -175,8 +178,11 @@ fn batches_are_cut_from_the_index_order_and_the_last_may_be_smaller() {
     let x = rng.uniform_vec(samples * inputs, -1.0, 1.0);
     let y = rng.uniform_vec(samples, -1.0, 1.0);
     let mut net = model(inputs, &[(1, Activation::Linear)], &mut rng);
-    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 0.1 })
-        .unwrap();
+    net.configure_training(TrainingConfig::new(
+        Loss::MeanSquaredError,
+        Optimizer::Sgd { learning_rate: 0.1 },
+    ))
+    .unwrap();
     let run = train(&mut net, (&x, &y, samples), &[6, 0, 3, 1, 2, 5, 4], 3).unwrap();
     assert_eq!(run.outcome.batches, 3);
     assert!(run.losses.iter().all(|&loss| loss > 0.0));
@@ -213,7 +219,7 @@ fn training_reduces_the_loss_with_each_optimizer() {
             &[(16, Activation::Tanh), (1, Activation::Sigmoid)],
             &mut Rng::new(1),
         );
-        net.configure_training(Loss::BinaryCrossEntropy, optimizer)
+        net.configure_training(TrainingConfig::new(Loss::BinaryCrossEntropy, optimizer))
             .unwrap();
         let epoch = |net: &mut Model| {
             let run = train(net, (&x, &y, samples), &all_rows(samples), 16).unwrap();
@@ -237,8 +243,11 @@ fn divergence_stops_and_restores_the_parameters_of_the_call_start() {
     net.add_layer(&LayerConfig::dense(1, Activation::Linear)).unwrap();
     net.set_parameter(0, &[1.0]).unwrap();
     // A learning rate this large makes every step overshoot by more than it corrects.
-    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1e19 })
-        .unwrap();
+    net.configure_training(TrainingConfig::new(
+        Loss::MeanSquaredError,
+        Optimizer::Sgd { learning_rate: 1e19 },
+    ))
+    .unwrap();
     net.set_parameter(0, &[2.0]).unwrap();
     let run = train(&mut net, (&x, &y, samples), &[0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 2).unwrap();
     assert!(run.outcome.diverged);
@@ -253,8 +262,11 @@ fn updates_that_overflow_the_weights_are_rolled_back_even_when_every_loss_was_fi
     net.add_layer(&LayerConfig::dense(1, Activation::Linear)).unwrap();
     net.set_parameter(0, &[1.0]).unwrap();
     // One step: the loss (in f64) is finite, the update overflows f32.
-    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1e38 })
-        .unwrap();
+    net.configure_training(TrainingConfig::new(
+        Loss::MeanSquaredError,
+        Optimizer::Sgd { learning_rate: 1e38 },
+    ))
+    .unwrap();
     let run = train(&mut net, (&[1.0], &[1e3], 1), &[0], 1).unwrap();
     assert!(run.losses[0].is_finite());
     assert!(run.outcome.diverged);
@@ -274,9 +286,12 @@ fn bad_arguments_are_errors_naming_them() {
     net.add_layer(&LayerConfig::dense(3, Activation::Relu)).unwrap();
     net.add_layer(&LayerConfig::dense(1, Activation::Linear)).unwrap();
     assert_eq!(
-        net.configure_training(Loss::BinaryCrossEntropy, Optimizer::Sgd { learning_rate: 0.1 })
-            .unwrap_err()
-            .to_string(),
+        net.configure_training(TrainingConfig::new(
+            Loss::BinaryCrossEntropy,
+            Optimizer::Sgd { learning_rate: 0.1 }
+        ))
+        .unwrap_err()
+        .to_string(),
         "loss: binaryCrossEntropy needs a sigmoid output layer, got Linear"
     );
     let x = [0.0; 4];
@@ -285,8 +300,11 @@ fn bad_arguments_are_errors_naming_them() {
         train(&mut net, (&x, &y, 2), &[0, 1], 1).unwrap_err().argument,
         "training"
     );
-    net.configure_training(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 0.1 })
-        .unwrap();
+    net.configure_training(TrainingConfig::new(
+        Loss::MeanSquaredError,
+        Optimizer::Sgd { learning_rate: 0.1 },
+    ))
+    .unwrap();
     assert_eq!(
         train(&mut net, (&x, &y, 2), &[0, 2], 1).unwrap_err().to_string(),
         "indices: expected sample indices below 2, got 2"
@@ -379,4 +397,173 @@ fn impossible_sizes_are_errors_not_aborts() {
             .argument,
         "units"
     );
+}
+
+/// A 3-2-1 network, its data, and each buffer's gradient from one plain SGD step of rate 1.
+fn decay_fixture() -> (Model, Vec<f32>, Vec<f32>, Vec<Vec<f32>>) {
+    let mut rng = Rng::new(21);
+    let mut net = model(3, &[(2, Activation::Tanh), (1, Activation::Linear)], &mut rng);
+    let (x, y) = (rng.uniform_vec(12, -1.0, 1.0), rng.uniform_vec(4, -1.0, 1.0));
+    let before = parameters(&net);
+    let sgd = Optimizer::Sgd { learning_rate: 1.0 };
+    net.configure_training(TrainingConfig::new(Loss::MeanSquaredError, sgd))
+        .unwrap();
+    train(&mut net, (&x, &y, 4), &all_rows(4), 4).unwrap();
+    let gradients = before
+        .iter()
+        .zip(parameters(&net))
+        .map(|(old, new)| old.iter().zip(new).map(|(a, b)| a - b).collect())
+        .collect();
+    for (index, values) in before.iter().enumerate() {
+        net.set_parameter(index, values).unwrap();
+    }
+    (net, x, y, gradients)
+}
+
+#[test]
+fn coupled_weight_decay_adds_to_the_gradient_of_kernels_only() {
+    let (mut net, x, y, gradients) = decay_fixture();
+    let before = parameters(&net);
+    let config = TrainingConfig {
+        weight_decay: 0.1,
+        ..TrainingConfig::new(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 0.5 })
+    };
+    net.configure_training(config).unwrap();
+    train(&mut net, (&x, &y, 4), &all_rows(4), 4).unwrap();
+    for (index, after) in parameters(&net).iter().enumerate() {
+        let decays = index % 2 == 0; // weights decay, biases do not
+        for (j, &got) in after.iter().enumerate() {
+            let (p, g) = (before[index][j], gradients[index][j]);
+            let expected = p - 0.5 * (g + if decays { 0.1 * p } else { 0.0 });
+            assert!(
+                (got - expected).abs() < 1e-6,
+                "buffer {index}[{j}]: {got} vs {expected}"
+            );
+        }
+    }
+}
+
+#[test]
+fn adamw_shrinks_kernels_by_the_rate_times_the_decay_before_the_adam_step() {
+    let (mut plain, x, y, _) = decay_fixture();
+    let (mut decoupled, ..) = decay_fixture();
+    let before = parameters(&plain);
+    let adam = Optimizer::Adam {
+        learning_rate: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+    };
+    let adamw = Optimizer::AdamW {
+        learning_rate: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+    };
+    plain
+        .configure_training(TrainingConfig::new(Loss::MeanSquaredError, adam))
+        .unwrap();
+    let config = TrainingConfig {
+        weight_decay: 0.5,
+        ..TrainingConfig::new(Loss::MeanSquaredError, adamw)
+    };
+    decoupled.configure_training(config).unwrap();
+    train(&mut plain, (&x, &y, 4), &all_rows(4), 4).unwrap();
+    train(&mut decoupled, (&x, &y, 4), &all_rows(4), 4).unwrap();
+    // The Adam step does not depend on the parameter, so AdamW = Adam's step from p * (1 - lr wd).
+    for (index, (got, step)) in parameters(&decoupled).iter().zip(parameters(&plain)).enumerate() {
+        for j in 0..got.len() {
+            let p = before[index][j];
+            let shrunk = if index % 2 == 0 { p * (1.0 - 0.01 * 0.5) } else { p };
+            let expected = shrunk + (step[j] - p);
+            assert!(
+                (got[j] - expected).abs() < 1e-6,
+                "buffer {index}[{j}]: {} vs {expected}",
+                got[j]
+            );
+        }
+    }
+}
+
+#[test]
+fn clipping_scales_every_gradient_to_the_global_norm() {
+    let (mut net, x, y, gradients) = decay_fixture();
+    let before = parameters(&net);
+    let norm = gradients
+        .iter()
+        .flatten()
+        .map(|&g| f64::from(g).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let clip_norm = (norm / 4.0) as f32;
+    let config = TrainingConfig {
+        clip_norm: Some(clip_norm),
+        ..TrainingConfig::new(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1.0 })
+    };
+    net.configure_training(config).unwrap();
+    train(&mut net, (&x, &y, 4), &all_rows(4), 4).unwrap();
+    let scale = f64::from(clip_norm) / (norm + 1e-6);
+    for (index, after) in parameters(&net).iter().enumerate() {
+        for (j, &got) in after.iter().enumerate() {
+            let expected = f64::from(before[index][j]) - scale * f64::from(gradients[index][j]);
+            assert!((f64::from(got) - expected).abs() < 1e-6, "buffer {index}[{j}]");
+        }
+    }
+    // A norm under the limit leaves the gradients alone.
+    let (mut loose, ..) = decay_fixture();
+    let config = TrainingConfig {
+        clip_norm: Some((norm * 2.0) as f32),
+        ..TrainingConfig::new(Loss::MeanSquaredError, Optimizer::Sgd { learning_rate: 1.0 })
+    };
+    loose.configure_training(config).unwrap();
+    train(&mut loose, (&x, &y, 4), &all_rows(4), 4).unwrap();
+    for (index, after) in parameters(&loose).iter().enumerate() {
+        for (j, &got) in after.iter().enumerate() {
+            assert_eq!(got, before[index][j] - gradients[index][j]);
+        }
+    }
+}
+
+#[test]
+fn a_new_learning_rate_keeps_the_optimizer_state_and_the_state_moves_to_another_model() {
+    let mut rng = Rng::new(5);
+    let mut net = model(2, &[(3, Activation::Relu), (1, Activation::Sigmoid)], &mut rng);
+    let mut twin = model(
+        2,
+        &[(3, Activation::Relu), (1, Activation::Sigmoid)],
+        &mut Rng::new(99),
+    );
+    let x = rng.uniform_vec(16, -1.0, 1.0);
+    let y: Vec<f32> = (0..8).map(|i| (i % 2) as f32).collect();
+    let adam = Optimizer::Adam {
+        learning_rate: 0.1,
+        beta1: 0.9,
+        beta2: 0.99,
+        epsilon: 1e-7,
+    };
+    net.configure_training(TrainingConfig::new(Loss::BinaryCrossEntropy, adam))
+        .unwrap();
+    train(&mut net, (&x, &y, 8), &all_rows(8), 4).unwrap();
+    net.set_learning_rate(0.05).unwrap();
+    assert_eq!(net.optimizer_step(), 2);
+    // The twin takes the weights, the optimizer state and the step count, then both go on.
+    twin.configure_training(TrainingConfig::new(
+        Loss::BinaryCrossEntropy,
+        adam.with_learning_rate(0.05),
+    ))
+    .unwrap();
+    for (index, values) in parameters(&net).iter().enumerate() {
+        twin.set_parameter(index, values).unwrap();
+    }
+    assert_eq!(twin.optimizer_state_count(), 8); // m and v of 4 buffers
+    for index in 0..net.optimizer_state_count() {
+        let state = net.optimizer_state(index).unwrap().to_vec();
+        assert!(state.iter().any(|&v| v != 0.0), "state {index} was reset");
+        twin.set_optimizer_state(index, &state).unwrap();
+    }
+    twin.set_optimizer_step(net.optimizer_step()).unwrap();
+    train(&mut net, (&x, &y, 8), &all_rows(8), 4).unwrap();
+    train(&mut twin, (&x, &y, 8), &all_rows(8), 4).unwrap();
+    assert_eq!(parameters(&twin), parameters(&net));
+    assert_eq!(twin.optimizer_state(9).unwrap_err().argument, "index");
 }
