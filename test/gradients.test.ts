@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Network, Random, Trainer, type ActivationName, type LayerWeights, type LossName } from '../ts/index.js';
-import { uniformArray } from './helpers.js';
+import { denseEntry, uniformArray } from './helpers.js';
 
 const HIDDEN: ActivationName[] = ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid', 'softmax'];
 const OUTPUTS: [ActivationName, LossName][] = [
@@ -31,14 +31,16 @@ function targetsFor(loss: LossName, samples: number, outputs: number, random: Ra
 }
 
 /** Every parameter as one flat list, in layer order (weights then bias). */
+type DenseWeights = ReturnType<typeof denseEntry>;
+
 function flatten(weights: LayerWeights[]): number[] {
-  return weights.flatMap((layer) => [...layer.weights, ...layer.bias]);
+  return weights.map(denseEntry).flatMap((layer) => [...layer.weights, ...layer.bias]);
 }
 
 /** Pre-activations of both layers, in float64. */
 function preActivations(weights: LayerWeights[], x: Float32Array, inputs: number, hidden: ActivationName): number[][] {
-  const [first, second] = weights as [LayerWeights, LayerWeights];
-  const layer = (input: number[], w: LayerWeights, width: number): number[] =>
+  const [first, second] = weights.map(denseEntry) as [DenseWeights, DenseWeights];
+  const layer = (input: number[], w: DenseWeights, width: number): number[] =>
     Array.from(w.bias, (b, unit) => input.reduce((sum, v, i) => sum + v * (w.weights[unit * width + i] as number), b));
   const act = (z: number[]): number[] => {
     if (hidden === 'softmax') {
@@ -69,7 +71,7 @@ function nearKink(z: number[][]): boolean {
 function unflatten(values: number[], like: LayerWeights[]): LayerWeights[] {
   let offset = 0;
   const take = (length: number): Float32Array => Float32Array.from(values.slice(offset, (offset += length)));
-  return like.map((layer) => ({ weights: take(layer.weights.length), bias: take(layer.bias.length) }));
+  return like.map(denseEntry).map((layer) => ({ weights: take(layer.weights.length), bias: take(layer.bias.length) }));
 }
 
 describe.each(HIDDEN)('hidden %s', (hidden) => {

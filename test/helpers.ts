@@ -1,7 +1,7 @@
 /** Shared test utilities: seeded data and tolerant comparisons. */
 
 import { expect } from 'vitest';
-import { loadBackend, type Backend, type BackendName } from '../ts/index.js';
+import { loadBackend, type Backend, type BackendName, type LayerWeights } from '../ts/index.js';
 import { Random } from '../ts/random.js';
 
 /** The backends compared against the ts reference. Each must load: npm test runs after setup. */
@@ -9,6 +9,14 @@ export const COMPILED_BACKENDS = ['native', 'wasm'] as const satisfies readonly 
 
 export function backend(name: BackendName): Promise<Backend> {
   return loadBackend(name);
+}
+
+/** A dense layer's `getWeights()` entry, checked to hold exactly `weights` and `bias`. */
+export function denseEntry(entry: LayerWeights | undefined): { weights: Float32Array; bias: Float32Array } {
+  const { weights, bias } = entry ?? {};
+  expect(Object.keys(entry ?? {})).toEqual(['weights', 'bias']);
+  if (!(weights instanceof Float32Array && bias instanceof Float32Array)) throw new TypeError('expected { weights, bias } Float32Arrays');
+  return { weights, bias };
 }
 
 export function uniformArray(random: Random, length: number, low = -1, high = 1): Float32Array {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../ts/backends/backend.js';
 import { availableBackends, Network, planarDataset, Trainer, TrainingDivergedError, type FitProgress, type NetworkOptions } from '../ts/index.js';
+import { denseEntry } from './helpers.js';
 
 const { x, y } = planarDataset();
 
@@ -22,8 +23,8 @@ describe.each(BACKEND_NAMES)('%s backend', (backend) => {
     expect(net.backend).toBe(backend);
     expect(String(net)).toBe(`Network(2 -> 4 tanh -> 1 sigmoid, ${backend})`);
     expect(net.layers).toEqual([
-      { inputs: 2, units: 4, activation: 'tanh', alpha: 0 },
-      { inputs: 4, units: 1, activation: 'sigmoid', alpha: 0 },
+      { type: 'dense', inputShape: [2], outputShape: [4], inputs: 2, units: 4, activation: 'tanh', alpha: 0, useBias: true },
+      { type: 'dense', inputShape: [4], outputShape: [1], inputs: 4, units: 1, activation: 'sigmoid', alpha: 0, useBias: true },
     ]);
     const p = net.predict(x);
     expect(p).toBeInstanceOf(Float32Array);
@@ -45,7 +46,7 @@ describe.each(BACKEND_NAMES)('%s backend', (backend) => {
 
   it('round-trips weights and refuses bad ones without changing anything', async () => {
     const net = await create();
-    const weights = net.getWeights();
+    const weights = net.getWeights().map(denseEntry);
     expect(weights.map((l) => [l.weights.length, l.bias.length])).toEqual([
       [8, 4],
       [4, 1],
@@ -108,9 +109,9 @@ describe.each(BACKEND_NAMES)('%s backend', (backend) => {
     const net = await create();
     expect(() => new Trainer(net, { loss: 'categoricalCrossEntropy' })).toThrow("loss: 'categoricalCrossEntropy' needs a 'softmax' output layer, got 'sigmoid'");
     expect(() => new Trainer(net, { batchSize: 0 })).toThrow('batchSize: expected a positive integer, got 0');
-    expect(() => new Trainer(net, { optimizer: 'rmsprop' as never })).toThrow(/^optimizer.name: expected one of 'sgd', 'momentum', 'adam'/);
+    expect(() => new Trainer(net, { optimizer: 'lion' as never })).toThrow(/^optimizer.name: expected one of 'sgd', 'momentum', 'adam', 'adamw', 'rmsprop', got "lion"/);
     expect(() => new Trainer(net, { optimizer: { name: 'sgd', learningRate: -1 } })).toThrow('optimizer.learningRate: expected a positive finite number, got -1');
-    expect(() => new Trainer(net, { optimizer: { name: 'sgd', momentum: 0.9 } as never })).toThrow('optimizer.momentum: expected one of name, learningRate, got "momentum"');
+    expect(() => new Trainer(net, { optimizer: { name: 'sgd', momentum: 0.9 } as never })).toThrow('optimizer.momentum: expected one of name, learningRate, weightDecay, got "momentum"');
     const trainer = new Trainer(net, { batchSize: 500 });
     const before = net.getWeights();
     await expect(trainer.fit(x, y)).rejects.toThrow('batchSize: expected at most the number of samples (400), got 500');
@@ -141,7 +142,7 @@ describe.each(BACKEND_NAMES)('%s backend', (backend) => {
     expect((error as Error).message).toMatch(
       /^fit: training diverged: (the loss became (NaN|Infinity) at|the weights overflowed by) epoch 1, batch \d+; training stopped and the weights were restored to their values before epoch 1, batch \d+$/,
     );
-    expect(net.getWeights().every((l) => [...l.weights, ...l.bias].every(Number.isFinite))).toBe(true);
+    expect(net.getWeights().every((l) => Object.values(l).every((values) => values.every(Number.isFinite)))).toBe(true);
   });
 
   it('reports progress within and at the end of epochs', async () => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../ts/backends/backend.js';
 import { Network, planarDataset, Trainer, type BackendName, type LayerWeights } from '../ts/index.js';
+import { denseEntry } from './helpers.js';
 
 interface Parameters {
   W1: number[][];
@@ -76,8 +77,8 @@ describe.each(BACKEND_NAMES)('%s backend', (backend) => {
     const after = net.getWeights();
     const { grads } = fixture.first_step_h4;
     const expected = [grads.W1, grads.b1, grads.W2, grads.b2].map(flat);
-    const got = before.flatMap((layer, l) => {
-      const next = after[l] as LayerWeights;
+    const got = before.map(denseEntry).flatMap((layer, l) => {
+      const next = denseEntry(after[l]);
       return [layer.weights.map((w, i) => w - (next.weights[i] as number)), layer.bias.map((b, i) => b - (next.bias[i] as number))];
     });
     got.forEach((gradient, i) => {

@@ -17,7 +17,32 @@ export {
 } from './trainer.js';
 export { availableBackends, loadBackend, setWasmSource, type BackendStatus, type WasmSource } from './backends/index.js';
 export type { Backend, BackendModel, BackendName, Evaluation, Kernels, KernelName, Tensor, TrainingData, TrainOutcome } from './backends/backend.js';
-export { ACTIVATIONS, INITIALIZERS, type ActivationName, type InitializerName, type LayerConfig, type LayerShape } from './layers/index.js';
+export {
+  ACTIVATIONS,
+  INITIALIZERS,
+  LAYER_TYPES,
+  type ActivationConfig,
+  type ActivationLayer,
+  type ActivationName,
+  type BatchNormConfig,
+  type BatchNormLayer,
+  type Conv2dConfig,
+  type Conv2dLayer,
+  type DenseConfig,
+  type DenseLayer,
+  type DropoutConfig,
+  type DropoutLayer,
+  type FlattenConfig,
+  type FlattenLayer,
+  type InitializerName,
+  type LayerConfig,
+  type LayerType,
+  type Padding,
+  type ParameterName,
+  type Pool2dConfig,
+  type Pool2dLayer,
+  type ResolvedLayer,
+} from './layers/index.js';
 export { LOSSES, type LossName } from './losses/index.js';
 export {
   OPTIMIZERS,
@@ -26,6 +51,8 @@ export {
   type SgdConfig,
   type MomentumConfig,
   type AdamConfig,
+  type AdamWConfig,
+  type RmspropConfig,
   type OptimizerSettings,
 } from './optimizers/index.js';
 export { Random, type NumberArray } from './random.js';

@@ -18,17 +18,18 @@ function isClassIndices(value: unknown): value is ClassIndices {
 }
 
 /**
- * Validates `x` as a row-major `[samples][features]` Float32Array of finite values and
+ * Validates `x` as a row-major `[samples][...inputShape]` Float32Array of finite values and
  * returns the number of samples.
  */
-export function checkInputs(argument: string, x: unknown, features: number): number {
-  const shape = `a Float32Array [samples][${features}] (row-major)`;
+export function checkInputs(argument: string, x: unknown, inputShape: readonly number[]): number {
+  const features = inputShape.reduce((product, extent) => product * extent, 1);
+  const shape = `a Float32Array [samples]${inputShape.map((extent) => `[${extent}]`).join('')} (row-major)`;
   if (!(x instanceof Float32Array)) fail('type', argument, shape, x);
   if (x.length === 0) reject('range', argument, `${shape} with at least one sample`, 'an empty Float32Array');
   if (x.length % features !== 0) {
     reject('range', argument, `${shape}, a length that is a multiple of ${features}`, describe(x));
   }
-  checkAllFinite(argument, x, features);
+  checkAllFinite(argument, x, inputShape);
   return x.length / features;
 }
 

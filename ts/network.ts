@@ -6,24 +6,39 @@ import { currentPlatform } from './platform/index.js';
 import { checkInputs, prepareTargets } from './data.js';
 import { decodeModelFile, encodeModelFile, type JsonObject, type ModelContents } from './io/model-file.js';
 import {
+  checkInputShape,
+  checkParameter,
+  describeLayer,
+  formatShape,
   INITIALIZERS,
   initialParameters,
+  MAX_SAMPLE_VALUES,
+  outputActivation,
+  parameterShapes,
   resolveLayers,
+  sizeOf,
   type InitializerName,
   type LayerConfig,
-  type LayerShape,
+  type ParameterName,
+  type ParameterShape,
+  type ResolvedLayer,
 } from './layers/index.js';
 import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losses/index.js';
 import type { OptimizerSettings } from './optimizers/index.js';
 import { Random } from './random.js';
-import { checkAllFinite, checkFloat32Array, checkOneOf, checkPositiveInteger, fail } from './validation.js';
+import { checkOneOf, checkPositiveInteger, describe, fail } from './validation.js';
 import { VERSION } from './version.js';
 
-/** How to build a {@link Network}. */
+/** How to build a {@link Network}: give `inputShape` or `inputSize`, not both. */
 export interface NetworkOptions {
-  /** Features per sample. */
-  inputSize: number;
-  /** Dense layers, first to last; the last one's units are the outputs. */
+  /**
+   * The shape of one sample: `[features]`, or `[height, width, channels]` for images, whose
+   * inputs `x` are then `[samples][height][width][channels]` row-major (NHWC).
+   */
+  inputShape?: readonly number[];
+  /** Features per sample: `inputSize: n` means `inputShape: [n]`. */
+  inputSize?: number;
+  /** The layers, first to last (docs/layers.md); the last one's output is the network's. */
   layers: LayerConfig[];
   /** Initial weights are a function of this seed alone, on every backend. Default 0. */
   seed?: number;
@@ -33,13 +48,12 @@ export interface NetworkOptions {
   init?: InitializerName;
 }
 
-/** One layer's parameters: `weights` is `[units][inputs]` row-major, `bias` is `[units]`. */
-export interface LayerWeights {
-  /** `[units][inputs]`, row-major. */
-  weights: Float32Array;
-  /** `[units]`. */
-  bias: Float32Array;
-}
+/**
+ * One layer's parameters by name: dense and conv2d `{ weights, bias }` (no `bias` with
+ * `useBias: false`), batchNorm `{ gamma, beta, movingMean, movingVariance }`, other kinds `{}`.
+ * Dense weights are `[units][inputs]` and conv2d weights `[filters][kh][kw][inChannels]`, row-major.
+ */
+export type LayerWeights = Partial<Record<ParameterName, Float32Array>>;
 
 /** Loss and accuracy of a network on a data set. */
 export interface EvaluationResult {
@@ -93,8 +107,38 @@ export function internalsOf(network: Network, call: string): NetworkInternals {
   return found;
 }
 
+/** The shape `inputShape` or `inputSize` gives (exactly one of them). */
+function resolveInputShape(inputShape: unknown, inputSize: unknown): number[] {
+  if (inputShape !== undefined && inputSize !== undefined) {
+    const shape = Array.isArray(inputShape) ? formatShape(inputShape as unknown[] as number[]) : describe(inputShape);
+    throw new TypeError(`options: expected inputShape or inputSize, not both, got inputShape ${shape} and inputSize ${describe(inputSize)}`);
+  }
+  if (inputShape !== undefined) return checkInputShape('inputShape', inputShape);
+  if (inputSize === undefined) throw new TypeError('options: expected inputShape ([features] or [height, width, channels]) or inputSize, got neither');
+  checkPositiveInteger('inputSize', inputSize);
+  if (inputSize > MAX_SAMPLE_VALUES) fail('range', 'inputSize', `at most ${MAX_SAMPLE_VALUES} features`, inputSize);
+  return [inputSize];
+}
+
+/** A copy of `layer` that nothing can change, its shape arrays included. */
+function frozenLayer(layer: ResolvedLayer): Readonly<ResolvedLayer> {
+  const entries = Object.entries(layer).map(([key, value]: [string, unknown]) => [key, Array.isArray(value) ? Object.freeze([...(value as number[])]) : value]);
+  return Object.freeze(Object.fromEntries(entries) as ResolvedLayer);
+}
+
+/** `{ weights, bias }`, or `{}` for a layer without parameters. */
+function entryLayout(shapes: readonly ParameterShape[]): string {
+  return shapes.length === 0 ? '{}' : `{ ${shapes.map(({ name }) => name).join(', ')} }`;
+}
+
+/** `1,234,567`, the same in every locale. */
+function withThousands(value: number): string {
+  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /**
- * A feed-forward network of dense layers, living on one backend.
+ * A feed-forward network of layers (dense, conv2d, pooling, batch norm, dropout, flatten,
+ * activation), living on one backend.
  *
  * ```ts
  * const net = await Network.create({
@@ -108,12 +152,16 @@ export function internalsOf(network: Network, call: string): NetworkInternals {
 export class Network {
   /** Which backend runs this network's maths. */
   readonly backend: BackendName;
-  /** Features per sample. */
+  /** The shape of one input sample: `[features]` or `[height, width, channels]`. */
+  readonly inputShape: readonly number[];
+  /** Values per input sample (the product of {@link Network.inputShape}). */
   readonly inputSize: number;
-  /** Outputs per sample (the last layer's units). */
+  /** The shape of one output sample (the last layer's output shape). */
+  readonly outputShape: readonly number[];
+  /** Values per output sample (the product of {@link Network.outputShape}). */
   readonly outputSize: number;
-  /** The layers with every default filled in. */
-  readonly layers: readonly Readonly<LayerShape>[];
+  /** The layers with every default filled in and their shapes known. */
+  readonly layers: readonly Readonly<ResolvedLayer>[];
   /** The seed the initial weights came from. */
   readonly seed: number;
   /**
@@ -122,28 +170,33 @@ export class Network {
    * description here.
    */
   metadata: JsonObject = {};
+  /** Each layer's parameter buffers; the backend numbers them consecutively across layers. */
+  readonly #parameters: readonly (readonly ParameterShape[])[];
 
-  private constructor(backend: Backend, layers: LayerShape[], seed: number) {
+  private constructor(backend: Backend, inputShape: readonly number[], layers: ResolvedLayer[], seed: number) {
     this.backend = backend.name;
-    this.layers = Object.freeze(layers.map((layer) => Object.freeze({ ...layer })));
-    this.inputSize = (layers[0] as LayerShape).inputs;
-    this.outputSize = (layers.at(-1) as LayerShape).units;
+    this.inputShape = Object.freeze([...inputShape]);
+    this.inputSize = sizeOf(inputShape);
+    this.layers = Object.freeze(layers.map(frozenLayer));
+    this.outputShape = (this.layers.at(-1) as ResolvedLayer).outputShape;
+    this.outputSize = sizeOf(this.outputShape);
+    this.#parameters = layers.map(parameterShapes);
     this.seed = seed;
-    internals.set(this, { model: backend.createModel(this.inputSize, layers), training: null, trainingOwner: null, fitting: false });
+    internals.set(this, { model: backend.createModel(this.inputShape, layers), training: null, trainingOwner: null, fitting: false });
   }
 
   /** Builds a network with seeded initial weights on the chosen backend. */
   static async create(options: NetworkOptions): Promise<Network> {
     if (typeof options !== 'object' || (options as unknown) === null) {
-      fail('type', 'options', '{ inputSize, layers, seed?, backend?, init? }', options);
+      fail('type', 'options', '{ inputShape or inputSize, layers, seed?, backend?, init? }', options);
     }
-    const { inputSize, layers, seed = 0, backend = 'auto', init = 'auto' } = options;
-    checkPositiveInteger('inputSize', inputSize);
+    const { inputShape, inputSize, layers, seed = 0, backend = 'auto', init = 'auto' } = options;
+    const shape = resolveInputShape(inputShape, inputSize);
     if (!Number.isSafeInteger(seed)) fail(typeof seed === 'number' ? 'range' : 'type', 'seed', 'an integer', seed);
     checkOneOf('init', init, INITIALIZERS);
-    const shapes = resolveLayers(inputSize, layers);
-    const network = new Network(await loadBackend(backend), shapes, seed);
-    const parameters = initialParameters(shapes, init, new Random(seed));
+    const resolved = resolveLayers(shape, layers);
+    const network = new Network(await loadBackend(backend), shape, resolved, seed);
+    const parameters = initialParameters(resolved, init, new Random(seed));
     const { model } = internalsOf(network, 'create');
     parameters.forEach((values, index) => {
       model.setParameter(index, values);
@@ -170,7 +223,7 @@ export class Network {
 
   static async #fromContents({ header, parameters }: ModelContents, options: LoadOptions): Promise<Network> {
     if (typeof options !== 'object' || (options as unknown) === null) fail('type', 'options', '{ backend? }', options);
-    const network = new Network(await loadBackend(options.backend ?? 'auto'), header.layers, header.seed);
+    const network = new Network(await loadBackend(options.backend ?? 'auto'), header.inputShape, header.layers, header.seed);
     const internal = internalsOf(network, 'load');
     parameters.forEach((values, index) => {
       internal.model.setParameter(index, values);
@@ -182,13 +235,14 @@ export class Network {
 
   /**
    * The network as a model file (docs/model-format.md): architecture, {@link Network.training},
-   * {@link Network.metadata}, the ferronet version and the weights as little-endian float32,
+   * {@link Network.metadata}, the ferronet version and the parameters as little-endian float32,
    * with a CRC-32. Optimizer state is not saved: a new fit starts its optimizer afresh.
    */
   toBytes(): Uint8Array {
     const internal = internalsOf(this, 'toBytes');
-    const parameters = this.layers.flatMap((_, l) => [internal.model.parameter(2 * l), internal.model.parameter(2 * l + 1)]);
-    const header = { ferronet: VERSION, inputSize: this.inputSize, layers: [...this.layers], seed: this.seed, training: internal.training, metadata: this.metadata };
+    const count = this.#parameters.reduce((sum, shapes) => sum + shapes.length, 0);
+    const parameters = Array.from({ length: count }, (_, index) => internal.model.parameter(index));
+    const header = { ferronet: VERSION, inputShape: [...this.inputShape], layers: [...this.layers], seed: this.seed, training: internal.training, metadata: this.metadata };
     return encodeModelFile({ header, parameters });
   }
 
@@ -207,57 +261,103 @@ export class Network {
     return training && Object.freeze({ ...training, optimizer: Object.freeze({ ...training.optimizer }) });
   }
 
-  /** A copy of every layer's weights and bias. */
+  /**
+   * A copy of every layer's parameters, one entry per layer in order: dense and conv2d
+   * `{ weights, bias }`, batchNorm `{ gamma, beta, movingMean, movingVariance }`, others `{}`.
+   */
   getWeights(): LayerWeights[] {
     const { model } = internalsOf(this, 'getWeights');
-    return this.layers.map((_, l) => ({ weights: model.parameter(2 * l), bias: model.parameter(2 * l + 1) }));
+    let index = 0;
+    return this.#parameters.map((shapes) => Object.fromEntries(shapes.map(({ name }) => [name, model.parameter(index++)])));
   }
 
-  /** Replaces every layer's weights and bias; nothing changes unless all of them are valid. */
+  /**
+   * Replaces every layer's parameters, given as {@link Network.getWeights} returns them; nothing
+   * changes unless every entry is valid (each buffer a Float32Array of the right length, finite,
+   * and a batch norm's moving variance at least 0).
+   */
   setWeights(weights: readonly LayerWeights[]): void {
     const { model } = internalsOf(this, 'setWeights');
-    if (!Array.isArray(weights)) fail('type', 'weights', `an array of ${this.layers.length} { weights, bias }`, weights);
-    if (weights.length !== this.layers.length) {
-      fail('range', 'weights', `an array of ${this.layers.length} { weights, bias } (one per layer)`, weights);
-    }
-    this.layers.forEach((layer, l) => {
+    const layouts = this.#parameters.map(entryLayout);
+    const expected = layouts.every((layout) => layout === layouts[0])
+      ? `an array of ${layouts.length} ${layouts[0] as string}`
+      : `an array of ${layouts.length} entries: ${layouts.join(', ')}`;
+    if (!Array.isArray(weights)) fail('type', 'weights', expected, weights);
+    if (weights.length !== this.layers.length) fail('range', 'weights', `${expected} (one per layer)`, weights);
+    const values = this.#parameters.flatMap((shapes, l) => {
       const entry: unknown = weights[l];
-      if (typeof entry !== 'object' || entry === null) fail('type', `weights[${l}]`, '{ weights, bias }', entry);
-      const { weights: w, bias: b } = entry as Partial<LayerWeights>;
-      const shape = `[${layer.units}][${layer.inputs}] = [units][inputs]`;
-      checkFloat32Array(`weights[${l}].weights`, w, layer.units * layer.inputs, shape);
-      checkFloat32Array(`weights[${l}].bias`, b, layer.units, `[${layer.units}] = [units]`);
-      checkAllFinite(`weights[${l}].weights`, w, layer.inputs);
-      checkAllFinite(`weights[${l}].bias`, b);
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail('type', `weights[${l}]`, layouts[l] as string, entry);
+      const buffers = entry as Record<string, unknown>;
+      const names: string[] = shapes.map(({ name }) => name);
+      const extra = Object.keys(buffers).find((key) => !names.includes(key));
+      if (extra !== undefined) {
+        const own = names.length === 0 ? 'has no parameters' : `has ${names.join(', ')}`;
+        fail('range', `weights[${l}].${extra}`, `no ${extra} (a ${(this.layers[l] as ResolvedLayer).type} layer ${own})`, buffers[extra]);
+      }
+      return shapes.map((shape) => {
+        const value = buffers[shape.name];
+        checkParameter(`weights[${l}].${shape.name}`, shape, value);
+        return value;
+      });
     });
-    (weights as readonly LayerWeights[]).forEach(({ weights: w, bias: b }, l) => {
-      model.setParameter(2 * l, w);
-      model.setParameter(2 * l + 1, b);
+    values.forEach((value, index) => {
+      model.setParameter(index, value);
     });
   }
 
-  /** Outputs for inputs `x` (row-major `[samples][inputSize]`), as `[samples][outputSize]`. */
+  /** Outputs for inputs `x` (row-major `[samples][...inputShape]`), as `[samples][...outputShape]`, in inference mode. */
   predict(x: Float32Array): Float32Array {
     const { model } = internalsOf(this, 'predict');
-    const rows = checkInputs('x', x, this.inputSize);
+    const rows = checkInputs('x', x, this.inputShape);
     return model.predict(x, rows);
   }
 
   /**
-   * Mean loss and accuracy on `(x, y)`. The loss is the one the network last trained with, else
-   * the one its output layer suggests (sigmoid: binary cross-entropy, softmax: categorical
-   * cross-entropy, otherwise mean squared error), unless `options.loss` names another.
+   * Mean loss and accuracy on `(x, y)`, in inference mode. The loss is the one the network last
+   * trained with, else the one its output activation suggests (sigmoid: binary cross-entropy,
+   * softmax: categorical cross-entropy, otherwise mean squared error), unless `options.loss`
+   * names another.
    */
   evaluate(x: Float32Array, y: Float32Array | Int32Array | Uint8Array, options: { loss?: LossName } = {}): EvaluationResult {
     const internal = internalsOf(this, 'evaluate');
-    const outputActivation = (this.layers.at(-1) as LayerShape).activation;
-    const loss = options.loss ?? internal.training?.loss ?? defaultLoss(outputActivation);
+    const output = outputActivation(this.layers);
+    const loss = options.loss ?? internal.training?.loss ?? defaultLoss(output);
     checkOneOf('loss', loss, LOSSES);
-    checkLossFitsOutput(loss, outputActivation);
-    const rows = checkInputs('x', x, this.inputSize);
+    checkLossFitsOutput(loss, output);
+    const rows = checkInputs('x', x, this.inputShape);
     const targets = prepareTargets('y', y, rows, this.outputSize, loss);
     const { loss: value, correct } = internal.model.evaluate(loss, x, targets, rows);
     return { loss: value, accuracy: correct / rows };
+  }
+
+  /**
+   * A table of the layers in the manner of Keras's `model.summary()`: each layer, its output
+   * shape (per sample) and its parameter count, then the total, trainable and non-trainable
+   * parameter counts (batch norm's moving statistics are not trained).
+   */
+  summary(): string {
+    const rows = this.layers.map((layer, l) => [
+      `layers[${l}] (${layer.type})`,
+      formatShape(layer.outputShape),
+      withThousands((this.#parameters[l] as ParameterShape[]).reduce((sum, { length }) => sum + length, 0)),
+    ]);
+    const shapes = this.#parameters.flat();
+    const total = shapes.reduce((sum, { length }) => sum + length, 0);
+    const trainable = shapes.reduce((sum, { length, trainable: trained }) => sum + (trained ? length : 0), 0);
+    const header = ['Layer (type)', 'Output Shape', 'Param #'];
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
+    const line = ([layer, shape, count]: string[]): string =>
+      `${(layer as string).padEnd(widths[0] as number)}   ${(shape as string).padEnd(widths[1] as number)}   ${(count as string).padStart(widths[2] as number)}`;
+    const rule = '='.repeat(line(header).length);
+    return [
+      line(header),
+      rule,
+      ...rows.map(line),
+      rule,
+      `Total params: ${withThousands(total)}`,
+      `Trainable params: ${withThousands(trainable)}`,
+      `Non-trainable params: ${withThousands(total - trainable)}`,
+    ].join('\n');
   }
 
   /** Whether {@link Network.dispose} has run. */
@@ -274,10 +374,8 @@ export class Network {
     internals.delete(this);
   }
 
-  /** A short description, e.g. `Network(2 -> 4 tanh -> 1 sigmoid, native)`. */
+  /** A short description, e.g. `Network(2 -> 4 tanh -> 1 sigmoid, native)` or `Network(28x28x1 -> conv2d 32 3x3 same relu -> ..., wasm)`. */
   toString(): string {
-    const layers = this.layers.map((layer) => `${layer.units} ${layer.activation}`).join(' -> ');
-    return `Network(${this.inputSize} -> ${layers}, ${this.backend})`;
+    return `Network(${[this.inputShape.join('x'), ...this.layers.map(describeLayer)].join(' -> ')}, ${this.backend})`;
   }
 }
-

@@ -1,7 +1,7 @@
 /** The Trainer: minibatch gradient descent over epochs, with progress and history. */
 
 import { checkInputs, prepareTargets } from './data.js';
-import type { LayerShape } from './layers/index.js';
+import { outputActivation } from './layers/index.js';
 import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losses/index.js';
 import { internalsOf, Network, type TrainingRecord } from './network.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type OptimizerSettings } from './optimizers/index.js';
@@ -19,13 +19,16 @@ export interface TrainerOptions {
   batchSize?: number;
   /** Visit the samples in a new seeded order each epoch. Default true. */
   shuffle?: boolean;
-  /** Seed of the shuffling order. Default: the network's seed. */
+  /**
+   * Seed of the shuffling order, and (as `(seed ^ 0x6a09e667) >>> 0`) of the dropout masks'
+   * own generator. Default: the network's seed.
+   */
   seed?: number;
 }
 
 /** Inputs and their targets. */
 export interface LabeledData {
-  /** Inputs, `[samples][inputSize]` row-major. */
+  /** Inputs, `[samples][...inputShape]` row-major. */
   x: Float32Array;
   /** Targets, `[samples][outputs]`, or class indices for categorical cross-entropy. */
   y: Float32Array | Int32Array | Uint8Array;
@@ -154,15 +157,17 @@ export class Trainer {
   /** Whether each epoch visits the samples in a new seeded order. */
   readonly shuffle: boolean;
   readonly #random: Random;
+  /** The dropout masks' generator: the backend draws from it during a fit, and it continues in the next one. */
+  readonly #dropout: Random;
 
   constructor(network: Network, options: TrainerOptions = {}) {
     if (!(network instanceof Network)) fail('type', 'network', 'a Network', network);
     internalsOf(network, 'Trainer');
     if (typeof options !== 'object' || (options as unknown) === null) fail('type', 'options', 'a TrainerOptions object', options);
-    const outputActivation = (network.layers.at(-1) as LayerShape).activation;
-    const { loss = defaultLoss(outputActivation), optimizer = 'adam', batchSize = 32, shuffle = true, seed = network.seed } = options;
+    const output = outputActivation(network.layers);
+    const { loss = defaultLoss(output), optimizer = 'adam', batchSize = 32, shuffle = true, seed = network.seed } = options;
     checkOneOf('loss', loss, LOSSES);
-    checkLossFitsOutput(loss, outputActivation);
+    checkLossFitsOutput(loss, output);
     checkPositiveInteger('batchSize', batchSize);
     checkBoolean('shuffle', shuffle);
     if (!Number.isSafeInteger(seed)) fail(typeof seed === 'number' ? 'range' : 'type', 'seed', 'an integer', seed);
@@ -172,10 +177,11 @@ export class Trainer {
     this.batchSize = batchSize;
     this.shuffle = shuffle;
     this.#random = new Random(seed);
+    this.#dropout = new Random((seed ^ 0x6a09e667) >>> 0);
   }
 
   /**
-   * Trains on inputs `x` (`[samples][inputSize]`) and targets `y` (`[samples][outputs]`, or
+   * Trains on inputs `x` (`[samples][...inputShape]`) and targets `y` (`[samples][outputs]`, or
    * class indices for categorical cross-entropy). Resolves with the per-epoch history.
    * Fitting again continues with the same optimizer state.
    */
@@ -185,7 +191,7 @@ export class Trainer {
     if (internal.fitting) throw new TypeError('fit: this network is already training; await the running fit() first');
     const { epochs = 1, validationData, onEpochEnd, onProgress, signal } = options;
     checkPositiveInteger('epochs', epochs);
-    const samples = checkInputs('x', x, network.inputSize);
+    const samples = checkInputs('x', x, network.inputShape);
     const targets = prepareTargets('y', y, samples, network.outputSize, this.loss);
     if (this.batchSize > samples) {
       throw new RangeError(`batchSize: expected at most the number of samples (${samples}), got ${this.batchSize}`);
@@ -209,6 +215,7 @@ export class Trainer {
     /** The epoch being accumulated: its loss sum (loss x rows), correct count and seconds. */
     const current = { lossSum: 0, correct: 0, seconds: 0 };
     let budget = 1;
+    model.setRandomState(this.#dropout.state());
     try {
       // fit() never finishes synchronously, even when every batch fits in one call: a second
       // fit() made in the same turn must meet the first one still running.
@@ -252,6 +259,7 @@ export class Trainer {
       }
       return history;
     } finally {
+      this.#dropout.setState(model.randomState());
       data.dispose();
       internal.fitting = false;
     }
@@ -323,7 +331,7 @@ export class Trainer {
     if (typeof validationData !== 'object' || (validationData as unknown) === null) {
       fail('type', 'validationData', '{ x, y }', validationData);
     }
-    const samples = checkInputs('validationData.x', validationData.x, this.network.inputSize);
+    const samples = checkInputs('validationData.x', validationData.x, this.network.inputShape);
     const targets = prepareTargets('validationData.y', validationData.y, samples, this.network.outputSize, this.loss);
     return { x: validationData.x, targets, samples };
   }

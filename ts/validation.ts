@@ -93,10 +93,22 @@ function firstNonFinite(values: ArrayLike<number>): number {
   return -1;
 }
 
-/** Rejects NaN and infinities, naming the first offending element. */
-export function checkAllFinite(argument: string, values: ArrayLike<number>, columns?: number): void {
+/**
+ * Rejects NaN and infinities, naming the first offending element by its index along every
+ * axis: `trailing` gives the extents of all axes but the first (a row's length, or a sample's
+ * shape); without it the index is flat.
+ */
+export function checkAllFinite(argument: string, values: ArrayLike<number>, trailing: number | readonly number[] = []): void {
   const at = firstNonFinite(values);
   if (at < 0) return;
-  const where = columns ? `[${Math.floor(at / columns)}][${at % columns}]` : `[${at}]`;
+  const extents = typeof trailing === 'number' ? [trailing] : trailing;
+  const indices: number[] = [];
+  let rest = at;
+  for (let axis = extents.length - 1; axis >= 0; axis--) {
+    const extent = extents[axis] as number;
+    indices.unshift(rest % extent);
+    rest = Math.floor(rest / extent);
+  }
+  const where = [rest, ...indices].map((index) => `[${index}]`).join('');
   throw new RangeError(`${argument}: expected finite values, got ${String(values[at])} at ${argument}${where}`);
 }

@@ -26,7 +26,7 @@ export async function trainParityRun(ferronet: ParityApi, backend: Ferronet.Back
   try {
     const trainer = new ferronet.Trainer(net, { loss: 'binaryCrossEntropy', optimizer: { name: 'adam', learningRate: 0.01 }, batchSize: 32 });
     await trainer.fit(x.subarray(0, 320 * 2), y.subarray(0, 320), { epochs: 10 });
-    return net.getWeights().flatMap((layer) => [Array.from(layer.weights), Array.from(layer.bias)]);
+    return net.getWeights().flatMap((layer) => Object.values(layer).map((values) => Array.from(values)));
   } finally {
     net.dispose();
   }

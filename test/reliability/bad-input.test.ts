@@ -5,7 +5,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../../ts/backends/backend.js';
-import { Network, planarDataset, Trainer, type LayerWeights, type NetworkOptions } from '../../ts/index.js';
+import { Network, planarDataset, Trainer, type NetworkOptions } from '../../ts/index.js';
+import { denseEntry } from '../helpers.js';
 
 const { x, y } = planarDataset();
 
@@ -18,15 +19,15 @@ interface Context {
 
 type Case = [label: string, call: (c: Context) => unknown, type: typeof TypeError | typeof RangeError, message: RegExp];
 
-const weightsLike = (c: Context): LayerWeights[] => c.net.getWeights();
+const weightsLike = (c: Context): ReturnType<typeof denseEntry>[] => c.net.getWeights().map(denseEntry);
 const withOptions = (c: Context, patch: Record<string, unknown>): Promise<Network> => Network.create({ ...c.options, ...patch });
 const layer = (c: Context, patch: Record<string, unknown>): Promise<Network> => withOptions(c, { layers: [{ units: 4, ...patch }, { units: 1, activation: 'sigmoid' }] });
 const trainerWith = (c: Context, options: Record<string, unknown>): Trainer => new Trainer(c.net, options);
 
 const CASES: Case[] = [
   // Network.create
-  ['options not an object', () => Network.create(null as never), TypeError, /^options: expected \{ inputSize, layers/],
-  ['inputSize missing', (c) => withOptions(c, { inputSize: undefined }), TypeError, /^inputSize: expected a positive integer, got undefined$/],
+  ['options not an object', () => Network.create(null as never), TypeError, /^options: expected \{ inputShape or inputSize, layers/],
+  ['inputSize missing', (c) => withOptions(c, { inputSize: undefined }), TypeError, /^options: expected inputShape \(\[features\] or \[height, width, channels\]\) or inputSize, got neither$/],
   ['inputSize 0', (c) => withOptions(c, { inputSize: 0 }), RangeError, /^inputSize: expected a positive integer, got 0$/],
   ['inputSize fractional', (c) => withOptions(c, { inputSize: 2.5 }), RangeError, /^inputSize: .* got 2\.5$/],
   ['inputSize a string', (c) => withOptions(c, { inputSize: '2' }), TypeError, /^inputSize: .* got "2"$/],
@@ -76,7 +77,7 @@ const CASES: Case[] = [
   ['batchSize fractional', (c) => trainerWith(c, { batchSize: 1.5 }), RangeError, /^batchSize: expected a positive integer, got 1\.5$/],
   ['shuffle not a boolean', (c) => trainerWith(c, { shuffle: 'yes' }), TypeError, /^shuffle: expected a boolean, got "yes"$/],
   ['optimizer a number', (c) => trainerWith(c, { optimizer: 3 }), TypeError, /^optimizer: expected an optimizer name or config/],
-  ['unknown optimizer', (c) => trainerWith(c, { optimizer: { name: 'lbfgs' } }), RangeError, /^optimizer\.name: expected one of 'sgd', 'momentum', 'adam', got "lbfgs"$/],
+  ['unknown optimizer', (c) => trainerWith(c, { optimizer: { name: 'lbfgs' } }), RangeError, /^optimizer\.name: expected one of 'sgd', 'momentum', 'adam', 'adamw', 'rmsprop', got "lbfgs"$/],
   ['learning rate NaN', (c) => trainerWith(c, { optimizer: { name: 'adam', learningRate: NaN } }), RangeError, /^optimizer\.learningRate: expected a finite number, got NaN$/],
   ['learning rate Infinity', (c) => trainerWith(c, { optimizer: { name: 'sgd', learningRate: Infinity } }), RangeError, /^optimizer\.learningRate: expected a finite number, got Infinity$/],
   ['learning rate negative', (c) => trainerWith(c, { optimizer: { name: 'sgd', learningRate: -0.1 } }), RangeError, /^optimizer\.learningRate: expected a positive finite number, got -0\.1$/],

@@ -4,7 +4,7 @@
  * languages. This module imports nothing from Node, so browsers read and write the same bytes.
  */
 
-import { resolveLayers, type LayerConfig, type LayerShape } from '../layers/index.js';
+import { checkInputShape, checkParameter, layerConfig, parameterShapes, resolveLayers, type ResolvedLayer } from '../layers/index.js';
 import { LOSSES } from '../losses/index.js';
 import type { TrainingRecord } from '../network.js';
 import { optimizerConfig, resolveOptimizer } from '../optimizers/index.js';
@@ -27,8 +27,11 @@ export class ModelFileError extends RangeError {
   }
 }
 
-/** The format version this ferronet writes and reads. A newer one is refused, never guessed at. */
-export const MODEL_FILE_VERSION = 1;
+/**
+ * The format version this ferronet writes: 2, whose header gives `inputShape` and typed layers.
+ * It reads version 1 (`inputSize` and dense layers) too; a newer one is refused, never guessed at.
+ */
+export const MODEL_FILE_VERSION = 2;
 
 /** `\x89FNT\r\n\x1a\n`: like PNG's, it catches text-mode transfers (CR/LF changes) and non-ferronet files. */
 const MAGIC = Uint8Array.of(0x89, 0x46, 0x4e, 0x54, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -40,10 +43,10 @@ const CHECKSUM_BYTES = 4;
 export interface ModelHeader {
   /** The ferronet version that wrote the file. */
   ferronet: string;
-  /** Features per sample. */
-  inputSize: number;
+  /** The shape of one input sample (version 1 files give `inputSize`, read as `[inputSize]`). */
+  inputShape: number[];
   /** The layers with every default filled in (the file stores them as `Network.create` takes them). */
-  layers: LayerShape[];
+  layers: ResolvedLayer[];
   /** The seed of the network's initial weights. */
   seed: number;
   /** How the weights were trained, or null if they never were. */
@@ -52,11 +55,11 @@ export interface ModelHeader {
   metadata: JsonObject;
 }
 
-/** The network's parts that a file holds: parameters in model order (layer 0 weights, layer 0 bias, layer 1 weights, ...). */
+/** The network's parts that a file holds: parameters in model order (layer by layer, each layer's buffers in `parameterShapes` order). */
 export interface ModelContents {
   /** Architecture, training record and metadata. */
   header: ModelHeader;
-  /** Each layer's weights (`[units][inputs]`) then bias (`[units]`). */
+  /** Every layer's parameter buffers, in order (dense: weights `[units][inputs]`, then bias `[units]`). */
   parameters: Float32Array[];
 }
 
@@ -65,7 +68,7 @@ export function encodeModelFile({ header, parameters }: ModelContents): Uint8Arr
   checkJsonObject('metadata', header.metadata);
   const json = JSON.stringify({
     ferronet: header.ferronet,
-    inputSize: header.inputSize,
+    inputShape: header.inputShape,
     layers: header.layers.map(layerConfig),
     seed: header.seed,
     training: header.training && { ...header.training, optimizer: optimizerConfig(header.training.optimizer) },
@@ -113,13 +116,13 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelContent
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   const checksumOk = (): boolean => view.getUint32(bytes.length - CHECKSUM_BYTES, true) === crc32(bytes.subarray(0, bytes.length - CHECKSUM_BYTES));
-  if (version !== MODEL_FILE_VERSION) {
+  if (version < 1 || version > MODEL_FILE_VERSION) {
     // Every version ends with the checksum, so a damaged version field is told apart from a newer file.
     if (!checksumOk()) failWith('corrupted: the checksum does not match the contents');
     failWith(
       version > MODEL_FILE_VERSION
         ? `written in model format version ${version}, newer than this ferronet (${VERSION}) reads (${MODEL_FILE_VERSION}); upgrade ferronet`
-        : `model format version ${version} does not exist (this ferronet reads version ${MODEL_FILE_VERSION})`,
+        : `model format version ${version} does not exist (this ferronet reads versions 1 to ${MODEL_FILE_VERSION})`,
     );
   }
   const headerLength = view.getUint32(12, true);
@@ -137,40 +140,45 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelContent
   }
   let header: ModelHeader;
   try {
-    header = checkHeader(parsed);
+    header = checkHeader(parsed, version);
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
     return failWith(`invalid header: ${error.message}`);
   }
-  const sizes = header.layers.flatMap((layer) => [layer.units * layer.inputs, layer.units]);
-  const needed = sizes.reduce((sum, size) => sum + size, 0);
+  const buffers = header.layers.flatMap((layer, l) => parameterShapes(layer).map((shape) => ({ shape, argument: `layers[${l}].${shape.name}` })));
+  const needed = buffers.reduce((sum, { shape }) => sum + shape.length, 0);
   if (needed !== count) failWith(`its layers need ${needed} parameters, the file holds ${count}`);
   let offset = PRELUDE_BYTES + headerLength;
-  const parameters = sizes.map((size, index) => {
-    const values = new Float32Array(size);
-    for (let i = 0; i < size; i++, offset += 4) {
-      const value = view.getFloat32(offset, true);
-      if (!Number.isFinite(value)) failWith(`parameter ${index} holds ${value} at [${i}]`);
-      values[i] = value;
+  const parameters = buffers.map(({ shape, argument }) => {
+    const values = new Float32Array(shape.length);
+    for (let i = 0; i < values.length; i++, offset += 4) values[i] = view.getFloat32(offset, true);
+    try {
+      checkParameter(argument, shape, values);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      failWith(`invalid parameters: ${error.message}`);
     }
     return values;
   });
   return { header, parameters };
 }
 
-function layerConfig(layer: LayerShape): LayerConfig {
-  return layer.activation === 'leakyRelu' ? { units: layer.units, activation: layer.activation, alpha: layer.alpha } : { units: layer.units, activation: layer.activation };
-}
-
-function checkHeader(value: unknown): ModelHeader {
+/** The header's fields, checked; version 1 gives `inputSize` where version 2 gives `inputShape`. */
+function checkHeader(value: unknown, version: number): ModelHeader {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`expected a JSON object, got ${describe(value)}`);
-  const { ferronet, inputSize, layers, seed, training, metadata } = value as Record<string, unknown>;
+  const { ferronet, inputShape, inputSize, layers, seed, training, metadata } = value as Record<string, unknown>;
   if (typeof ferronet !== 'string') throw new TypeError(`ferronet: expected the version string that wrote the file, got ${describe(ferronet)}`);
-  checkPositiveInteger('inputSize', inputSize);
-  const shapes = resolveLayers(inputSize, layers);
+  let shape: number[];
+  if (version === 1) {
+    checkPositiveInteger('inputSize', inputSize);
+    shape = [inputSize];
+  } else {
+    shape = checkInputShape('inputShape', inputShape);
+  }
+  const resolved = resolveLayers(shape, layers);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed: expected an integer, got ${describe(seed)}`);
   checkJsonObject('metadata', metadata);
-  return { ferronet, inputSize, layers: shapes, seed: seed as number, training: checkTraining(training), metadata };
+  return { ferronet, inputShape: shape, layers: resolved, seed: seed as number, training: checkTraining(training), metadata };
 }
 
 function checkTraining(value: unknown): TrainingRecord | null {
