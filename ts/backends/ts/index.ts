@@ -27,6 +27,6 @@ export function createTsBackend(): Backend {
     name: 'ts',
     tensor: (source) => HostTensor.from(source),
     ...bindKernels(tsKernels, kernelChecks(isHostTensor), isHostTensor, (tensor) => tensor.data),
-    createModel: (inputs, layers) => new TsModel(inputs, layers),
+    createModel: (inputShape, layers) => new TsModel(inputShape, layers),
   };
 }

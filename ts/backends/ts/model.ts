@@ -1,76 +1,29 @@
 /**
- * The training model in plain TypeScript: the same algorithm, step for step, as the Rust
- * `Model` in crates/kernels/src/model.rs, built from this backend's kernels. It is the
- * reference the compiled backends are tested against.
+ * The training model in plain TypeScript: a sequence of layers (./layers, one file per kind)
+ * run the same way, step for step, as the Rust `Model` in crates/kernels/src/model.rs, built
+ * from this backend's kernels. It is the reference the compiled backends are tested against.
  */
 
 import type { BackendModel, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
-import type { LayerShape } from '../../layers/index.js';
+import type { ResolvedLayer } from '../../layers/types.js';
+import { sizeOf } from '../../layers/index.js';
 import type { LossName } from '../../losses/index.js';
 import type { OptimizerSettings } from '../../optimizers/index.js';
-import * as activations from './activations.js';
-import { biasAdd, columnSums } from './bias.js';
-import { gemm } from './gemm.js';
+import { Random } from '../../random.js';
+import { createLayer, type Parameter, type TsLayer } from './layers/index.js';
+import { atLeast } from './layers/layer.js';
 import * as losses from './losses.js';
 import * as optimizers from './optimizers.js';
 
-/** Rows per forward pass in predict and evaluate, as in the Rust model. */
+/** The most rows per forward pass in predict and evaluate, as in the Rust model. */
 const INFERENCE_CHUNK_ROWS = 1024;
 
-interface Layer extends LayerShape {
-  weights: Float32Array;
-  bias: Float32Array;
-  weightGradient: Float32Array;
-  biasGradient: Float32Array;
-  weightState: Float32Array[];
-  biasState: Float32Array[];
-  outputs: Float32Array;
-  delta: Float32Array;
-}
-
-/** `values = f(values)` in place (the ts kernels allow their input and output to coincide). */
-function activate(layer: Layer, rows: number, values: Float32Array): void {
-  switch (layer.activation) {
-    case 'linear':
-      return;
-    case 'relu':
-      activations.reluForward(values, values);
-      return;
-    case 'leakyRelu':
-      activations.leakyReluForward(layer.alpha, values, values);
-      return;
-    case 'tanh':
-      activations.tanhForward(values, values);
-      return;
-    case 'sigmoid':
-      activations.sigmoidForward(values, values);
-      return;
-    case 'softmax':
-      activations.softmaxForward(rows, layer.units, values, values);
-  }
-}
-
-/** `gradient = gradient * f'(x)` in place, from the forward output `y`. */
-function activateBackward(layer: Layer, rows: number, y: Float32Array, gradient: Float32Array): void {
-  switch (layer.activation) {
-    case 'linear':
-      return;
-    case 'relu':
-      activations.reluBackward(y, gradient, gradient);
-      return;
-    case 'leakyRelu':
-      activations.leakyReluBackward(layer.alpha, y, gradient, gradient);
-      return;
-    case 'tanh':
-      activations.tanhBackward(y, gradient, gradient);
-      return;
-    case 'sigmoid':
-      activations.sigmoidBackward(y, gradient, gradient);
-      return;
-    case 'softmax':
-      activations.softmaxBackward(rows, layer.units, y, gradient, gradient);
-  }
-}
+/**
+ * The most floats an inference chunk may put in any one layer's output or scratch buffer, as
+ * in the Rust model: predict and evaluate over a large data set go in chunks, so a CNN's
+ * inference memory stays bounded (convolutions' patches set the bound).
+ */
+const INFERENCE_CHUNK_FLOATS = 2 ** 22;
 
 function evaluateLoss(loss: LossName, rows: number, cols: number, predictions: Float32Array, targets: Float32Array, gradient: Float32Array): number {
   switch (loss) {
@@ -88,21 +41,41 @@ function isFusedWithActivation(loss: LossName): boolean {
   return loss !== 'meanSquaredError';
 }
 
-function update(settings: OptimizerSettings, step: number, params: Float32Array, gradients: Float32Array, state: Float32Array[]): void {
-  const { learningRate } = settings;
-  switch (settings.name) {
-    case 'sgd':
-      optimizers.sgdUpdate(learningRate, params, gradients);
-      return;
-    case 'momentum':
-      optimizers.momentumUpdate(learningRate, settings.momentum, params, gradients, state[0] as Float32Array);
-      return;
-    case 'adam':
-      optimizers.adamUpdate(learningRate, settings.beta1, settings.beta2, settings.epsilon, step, params, gradients, state[0] as Float32Array, state[1] as Float32Array);
+/**
+ * One optimizer step over every trained buffer, once all the batch's gradients are known, as
+ * the Rust model's `update`: weight decay on kernels only (added to the gradient, or for
+ * AdamW applied to the parameter first, as PyTorch's optimizers do), then the update.
+ */
+function update(settings: OptimizerSettings, step: number, parameters: readonly Parameter[]): void {
+  const { learningRate, weightDecay } = settings;
+  const decoupled = settings.name === 'adamw';
+  for (const { values, trained, decays, gradient, optimizerState: state } of parameters) {
+    if (!trained) continue;
+    if (decays && weightDecay !== 0) {
+      const shrink = 1 - learningRate * weightDecay;
+      for (let i = 0; i < values.length; i++) {
+        if (decoupled) values[i] = (values[i] as number) * shrink;
+        else gradient[i] = (gradient[i] as number) + weightDecay * (values[i] as number);
+      }
+    }
+    switch (settings.name) {
+      case 'sgd':
+        optimizers.sgdUpdate(learningRate, values, gradient);
+        break;
+      case 'momentum':
+        optimizers.momentumUpdate(learningRate, settings.momentum, values, gradient, state[0] as Float32Array);
+        break;
+      case 'rmsprop':
+        optimizers.rmspropUpdate(learningRate, settings.rho, settings.epsilon, values, gradient, state[0] as Float32Array);
+        break;
+      case 'adam':
+      case 'adamw':
+        optimizers.adamUpdate(learningRate, settings.beta1, settings.beta2, settings.epsilon, step, values, gradient, state[0] as Float32Array, state[1] as Float32Array);
+    }
   }
 }
 
-const STATE_BUFFERS = { sgd: 0, momentum: 1, adam: 2 } as const;
+const STATE_BUFFERS = { sgd: 0, momentum: 1, rmsprop: 1, adam: 2, adamw: 2 } as const;
 
 /** Rows per sample that are equal on the same side of 0.5 (one output) or share an argmax (several). */
 export function countCorrect(outputs: number, predictions: Float32Array, targets: Float32Array): number {
@@ -137,66 +110,80 @@ interface HostData extends TrainingData {
   y: Float32Array;
 }
 
+/** One layer with the buffers the model keeps for it between passes, grown to the largest batch seen. */
+interface Stage {
+  layer: TsLayer;
+  /** Its outputs, `[rows][outputSize]`. */
+  outputs: Float32Array;
+  /** The loss gradient with respect to its outputs, `[rows][outputSize]` (training only). */
+  gradients: Float32Array;
+}
+
+/** A sequence of layers with its training state; see the module comment. */
 export class TsModel implements BackendModel {
-  readonly #inputs: number;
-  readonly #layers: Layer[];
+  readonly #inputSize: number;
+  readonly #stages: Stage[];
+  /** Every layer's parameter buffers in order: `parameter(index)` is `#parameters[index]`. */
+  readonly #parameters: Parameter[];
+  readonly #inferenceChunkRows: number;
+  /** Draws the dropout masks (docs/layers.md, "Dropout masks"); the Trainer sets its state. */
+  readonly #dropoutRandom = new Random(0);
   #training: { loss: LossName; optimizer: OptimizerSettings; step: number } | null = null;
 
-  constructor(inputs: number, shapes: readonly LayerShape[]) {
-    this.#inputs = inputs;
-    this.#layers = shapes.map((shape) => ({
-      ...shape,
-      weights: new Float32Array(shape.units * shape.inputs),
-      bias: new Float32Array(shape.units),
-      weightGradient: new Float32Array(shape.units * shape.inputs),
-      biasGradient: new Float32Array(shape.units),
-      weightState: [],
-      biasState: [],
-      outputs: new Float32Array(0),
-      delta: new Float32Array(0),
-    }));
+  constructor(inputShape: readonly number[], layers: readonly ResolvedLayer[]) {
+    this.#inputSize = sizeOf(inputShape);
+    this.#stages = layers.map((layer) => ({ layer: createLayer(layer), outputs: new Float32Array(0), gradients: new Float32Array(0) }));
+    this.#parameters = this.#stages.flatMap(({ layer }) => layer.parameters);
+    const largestPerSample = Math.max(1, ...this.#stages.map(({ layer }) => Math.max(layer.outputSize, layer.scratchPerSample)));
+    this.#inferenceChunkRows = Math.min(INFERENCE_CHUNK_ROWS, Math.max(1, Math.floor(INFERENCE_CHUNK_FLOATS / largestPerSample)));
   }
 
-  get #outputs(): number {
-    return (this.#layers.at(-1) as Layer).units;
+  get #outputSize(): number {
+    return (this.#stages.at(-1) as Stage).layer.outputSize;
   }
 
   parameter(index: number): Float32Array {
-    const layer = this.#layers[Math.floor(index / 2)] as Layer;
-    return (index % 2 === 0 ? layer.weights : layer.bias).slice();
+    return (this.#parameters[index] as Parameter).values.slice();
   }
 
   setParameter(index: number, values: Float32Array): void {
-    const layer = this.#layers[Math.floor(index / 2)] as Layer;
-    (index % 2 === 0 ? layer.weights : layer.bias).set(values);
+    (this.#parameters[index] as Parameter).values.set(values);
   }
 
   configureTraining(loss: LossName, optimizer: OptimizerSettings): void {
     const buffers = STATE_BUFFERS[optimizer.name];
-    for (const layer of this.#layers) {
-      layer.weightState = Array.from({ length: buffers }, () => new Float32Array(layer.weights.length));
-      layer.biasState = Array.from({ length: buffers }, () => new Float32Array(layer.bias.length));
+    for (const parameter of this.#parameters) {
+      parameter.optimizerState = parameter.trained ? Array.from({ length: buffers }, () => new Float32Array(parameter.values.length)) : [];
     }
     this.#training = { loss, optimizer, step: 0 };
   }
 
+  setRandomState(state: Uint32Array): void {
+    this.#dropoutRandom.setState(state);
+  }
+
+  randomState(): Uint32Array {
+    return this.#dropoutRandom.state();
+  }
+
   predict(x: Float32Array, rows: number): Float32Array {
-    const out = new Float32Array(rows * this.#outputs);
-    for (let start = 0; start < rows; start += INFERENCE_CHUNK_ROWS) {
-      const chunkRows = Math.min(INFERENCE_CHUNK_ROWS, rows - start);
-      this.#forward(x.subarray(start * this.#inputs, (start + chunkRows) * this.#inputs), chunkRows);
-      out.set((this.#layers.at(-1) as Layer).outputs.subarray(0, chunkRows * this.#outputs), start * this.#outputs);
+    const outputs = this.#outputSize;
+    const out = new Float32Array(rows * outputs);
+    for (let start = 0; start < rows; start += this.#inferenceChunkRows) {
+      const chunkRows = Math.min(this.#inferenceChunkRows, rows - start);
+      const predictions = this.#forward(x.subarray(start * this.#inputSize, (start + chunkRows) * this.#inputSize), chunkRows, false);
+      out.set(predictions, start * outputs);
     }
     return out;
   }
 
   evaluate(loss: LossName, x: Float32Array, y: Float32Array, rows: number): Evaluation {
     const predictions = this.predict(x, rows);
-    const outputs = this.#outputs;
+    const outputs = this.#outputSize;
     let total = 0;
-    const gradient = new Float32Array(Math.min(INFERENCE_CHUNK_ROWS, rows) * outputs);
-    for (let start = 0; start < rows; start += INFERENCE_CHUNK_ROWS) {
-      const chunkRows = Math.min(INFERENCE_CHUNK_ROWS, rows - start);
+    const gradient = new Float32Array(Math.min(this.#inferenceChunkRows, rows) * outputs);
+    for (let start = 0; start < rows; start += this.#inferenceChunkRows) {
+      const chunkRows = Math.min(this.#inferenceChunkRows, rows - start);
       const range = [start * outputs, (start + chunkRows) * outputs] as const;
       const chunkLoss = evaluateLoss(loss, chunkRows, outputs, predictions.subarray(...range), y.subarray(...range), gradient.subarray(0, chunkRows * outputs));
       total += chunkLoss * chunkRows;
@@ -212,38 +199,35 @@ export class TsModel implements BackendModel {
     const training = this.#training;
     if (!training) throw new Error('configureTraining must come before trainBatches');
     const { x, y } = data as HostData;
-    const outputs = this.#outputs;
-    const checkpoint = this.#layers.flatMap((layer) => [layer.weights.slice(), layer.bias.slice()]);
+    const outputs = this.#outputSize;
+    // Every buffer, moving statistics included, so that a rollback returns the model to the call's start.
+    const checkpoint = this.#parameters.map(({ values }) => values.slice());
     const outcome: TrainOutcome = { batches: 0, diverged: false };
     let start = 0;
     for (const [b, end] of batchEnds.entries()) {
       const batch = indices.subarray(start, end);
       start = end;
       const rows = batch.length;
-      const bx = gather(x, this.#inputs, batch);
+      const bx = gather(x, this.#inputSize, batch);
       const by = gather(y, outputs, batch);
-      this.#forward(bx, rows);
-      const output = this.#layers.at(-1) as Layer;
-      const n = rows * outputs;
-      const predictions = output.outputs.subarray(0, n);
-      const delta = output.delta.subarray(0, n);
-      const loss = evaluateLoss(training.loss, rows, outputs, predictions, by, delta);
+      const predictions = this.#forward(bx, rows, true);
+      const outputGradient = (this.#stages.at(-1) as Stage).gradients.subarray(0, rows * outputs);
+      const loss = evaluateLoss(training.loss, rows, outputs, predictions, by, outputGradient);
       losses[b] = loss;
       if (!Number.isFinite(loss)) {
         outcome.diverged = true;
         break;
       }
       correct[b] = countCorrect(outputs, predictions, by);
-      if (!isFusedWithActivation(training.loss)) activateBackward(output, rows, predictions, delta);
       training.step += 1;
-      this.#backwardAndUpdate(bx, rows, training.optimizer, training.step);
+      this.#backward(bx, rows, isFusedWithActivation(training.loss));
+      update(training.optimizer, training.step, this.#parameters);
       outcome.batches += 1;
     }
-    outcome.diverged ||= !this.#layers.every((layer) => layer.weights.every(Number.isFinite) && layer.bias.every(Number.isFinite));
+    outcome.diverged ||= !this.#parameters.every(({ values }) => values.every(Number.isFinite));
     if (outcome.diverged) {
-      this.#layers.forEach((layer, l) => {
-        layer.weights.set(checkpoint[2 * l] as Float32Array);
-        layer.bias.set(checkpoint[2 * l + 1] as Float32Array);
+      this.#parameters.forEach(({ values }, index) => {
+        values.set(checkpoint[index] as Float32Array);
       });
     }
     return outcome;
@@ -253,37 +237,39 @@ export class TsModel implements BackendModel {
     this.#training = null;
   }
 
-  #forward(input: Float32Array, rows: number): void {
+  /** Every layer forward on `rows` samples of `input`; returns the last layer's outputs. */
+  #forward(input: Float32Array, rows: number, training: boolean): Float32Array {
     let x = input;
-    for (const layer of this.#layers) {
-      const n = rows * layer.units;
-      if (layer.outputs.length < n) {
-        layer.outputs = new Float32Array(n);
-        layer.delta = new Float32Array(n);
-      }
-      const z = layer.outputs.subarray(0, n);
-      gemm(false, true, rows, layer.units, layer.inputs, 1, x, layer.weights, 0, z);
-      biasAdd(rows, layer.units, layer.bias, z);
-      activate(layer, rows, z);
-      x = z;
+    for (const stage of this.#stages) {
+      const n = rows * stage.layer.outputSize;
+      stage.outputs = atLeast(stage.outputs, n, (length) => new Float32Array(length));
+      if (training) stage.gradients = atLeast(stage.gradients, n, (length) => new Float32Array(length));
+      const output = stage.outputs.subarray(0, n);
+      stage.layer.forward(x, rows, output, training, this.#dropoutRandom);
+      x = output;
     }
+    return x;
   }
 
-  #backwardAndUpdate(input: Float32Array, rows: number, optimizer: OptimizerSettings, step: number): void {
-    for (let l = this.#layers.length - 1; l >= 0; l--) {
-      const layer = this.#layers[l] as Layer;
-      const previous = this.#layers[l - 1];
-      const delta = layer.delta.subarray(0, rows * layer.units);
-      const x = previous ? previous.outputs.subarray(0, rows * previous.units) : input;
-      gemm(true, false, layer.units, layer.inputs, rows, 1, delta, x, 0, layer.weightGradient);
-      columnSums(rows, layer.units, delta, layer.biasGradient);
-      if (previous) {
-        const previousDelta = previous.delta.subarray(0, rows * previous.units);
-        gemm(false, false, rows, previous.units, layer.units, 1, delta, layer.weights, 0, previousDelta);
-        activateBackward(previous, rows, previous.outputs.subarray(0, rows * previous.units), previousDelta);
-      }
-      update(optimizer, step, layer.weights, layer.weightGradient, layer.weightState);
-      update(optimizer, step, layer.bias, layer.biasGradient, layer.biasState);
+  /**
+   * Every layer backward, last to first, from the loss gradient in the last layer's
+   * `gradients`; each writes its parameters' gradients and its input's into the previous
+   * layer's `gradients` (the first layer's input gradient is not needed).
+   */
+  #backward(input: Float32Array, rows: number, outputIsPreActivation: boolean): void {
+    for (let l = this.#stages.length - 1; l >= 0; l--) {
+      const stage = this.#stages[l] as Stage;
+      const previous = this.#stages[l - 1];
+      const n = rows * stage.layer.outputSize;
+      const m = previous ? rows * previous.layer.outputSize : 0;
+      stage.layer.backward({
+        input: previous ? previous.outputs.subarray(0, m) : input,
+        output: stage.outputs.subarray(0, n),
+        rows,
+        outputGradient: stage.gradients.subarray(0, n),
+        inputGradient: previous ? previous.gradients.subarray(0, m) : null,
+        outputIsPreActivation: outputIsPreActivation && l === this.#stages.length - 1,
+      });
     }
   }
 }
