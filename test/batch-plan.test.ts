@@ -1,16 +1,16 @@
-/** The batch schedule visits the same batches in the same order however a fit is cut into calls. */
+/** The batch plan visits the same batches in the same order however a fit is cut into calls. */
 
 import { describe, expect, it } from 'vitest';
 import { Network, planarDataset, Random, Trainer } from '../ts/index.js';
-import { BatchSchedule } from '../ts/schedule.js';
+import { BatchPlan } from '../ts/batch-plan.js';
 
 /** Every batch of a fit as the list of its sample rows, planning calls of `budget` batches. */
 function batches(samples: number, batchSize: number, epochs: number, budget: (call: number) => number, acrossEpochs: boolean, seed: number | null): number[][] {
-  const schedule = new BatchSchedule(samples, batchSize, epochs, seed === null ? null : new Random(seed));
+  const plan = new BatchPlan(samples, batchSize, epochs, seed === null ? null : new Random(seed));
   const out: number[][] = [];
-  for (let call = 0; !schedule.done; call++) {
-    const { indices, ends, epoch, batch } = schedule.next(budget(call), acrossEpochs);
-    expect(epoch * schedule.batchesPerEpoch + batch).toBe(out.length);
+  for (let call = 0; !plan.done; call++) {
+    const { indices, ends, epoch, batch } = plan.next(budget(call), acrossEpochs);
+    expect(epoch * plan.batchesPerEpoch + batch).toBe(out.length);
     let start = 0;
     for (const end of ends) {
       out.push(Array.from(indices.subarray(start, end)));
@@ -21,7 +21,7 @@ function batches(samples: number, batchSize: number, epochs: number, budget: (ca
   return out;
 }
 
-describe('BatchSchedule', () => {
+describe('BatchPlan', () => {
   it('cuts each epoch into batches of batchSize, the last smaller, in order without shuffling', () => {
     const all = batches(7, 3, 2, () => 100, true, null);
     expect(all).toEqual([[0, 1, 2], [3, 4, 5], [6], [0, 1, 2], [3, 4, 5], [6]]);

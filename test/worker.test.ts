@@ -25,7 +25,7 @@ const request: WorkerTrainingRequest = {
   epochs: 3,
 };
 const weights: LayerWeights[] = [{ weights: Float32Array.of(0.5), bias: Float32Array.of(0) }];
-const history: History = { epochs: 3, loss: [0.7, 0.6, 0.5], accuracy: [0.5, 1, 1], valLoss: [], valAccuracy: [], samplesPerSec: [1, 1, 1] };
+const history: History = { epochs: 3, loss: [0.7, 0.6, 0.5], accuracy: [0.5, 1, 1], valLoss: [], valAccuracy: [], samplesPerSec: [1, 1, 1], learningRate: [0.1, 0.1, 0.1], stoppedEpoch: null, bestEpoch: null };
 
 function start(): { worker: StandInWorker; training: ReturnType<typeof trainInWorker>; progress: unknown[] } {
   const worker = new StandInWorker();
@@ -46,7 +46,7 @@ describe('trainInWorker', () => {
   it('sends the request, passes progress on and resolves with the result', async () => {
     const { worker, training, progress } = start();
     expect(worker.received).toEqual([{ type: 'train', request }]);
-    const report: WorkerProgress = { backend: 'wasm', progress: { epoch: 0, epochs: 3, batch: 1, batches: 1, loss: 0.7, samplesPerSec: 10 }, epochs: [] };
+    const report: WorkerProgress = { backend: 'wasm', progress: { epoch: 0, epochs: 3, batch: 1, batches: 1, loss: 0.7, samplesPerSec: 10, learningRate: 0.1 }, epochs: [] };
     worker.reply({ type: 'progress', ...report });
     expect(progress).toEqual([report]);
     worker.reply({ type: 'done', backend: 'wasm', history, weights });

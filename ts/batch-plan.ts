@@ -7,7 +7,7 @@
 
 import type { Random } from './random.js';
 
-/** The batches of one call, in buffers the schedule reuses from call to call. */
+/** The batches of one call, in buffers the plan reuses from call to call. */
 export interface PlannedCall {
   /** Sample rows in visiting order. */
   indices: Uint32Array;
@@ -29,7 +29,7 @@ const MAX_BATCHES_PER_CALL = 1 << 16;
  */
 const MAX_INDICES_PER_CALL = 1 << 18;
 
-export class BatchSchedule {
+export class BatchPlan {
   /** Batches in one epoch. */
   readonly batchesPerEpoch: number;
   readonly #samples: number;
@@ -59,6 +59,11 @@ export class BatchSchedule {
   /** Whether every epoch has been planned. */
   get done(): boolean {
     return this.#epoch >= this.#epochs;
+  }
+
+  /** Whether the next call begins an epoch. */
+  get atEpochStart(): boolean {
+    return this.#batch === 0;
   }
 
   /** Samples in batch `batch` of an epoch. */
@@ -103,7 +108,7 @@ export class BatchSchedule {
   }
 
   /**
-   * Writes an epoch's order at `target[offset..]`: 0..n-1, shuffled when the schedule
+   * Writes an epoch's order at `target[offset..]`: 0..n-1, shuffled when the plan
    * shuffles, so epoch k's order depends on the seed and k alone.
    */
   #shuffleEpoch(target: Uint32Array, offset: number): void {

@@ -3,11 +3,21 @@
 import { checkInputs, prepareTargets } from './data.js';
 import { outputActivation } from './layers/index.js';
 import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losses/index.js';
-import { internalsOf, Network, type TrainingRecord } from './network.js';
+import { internalsOf, Network, type LayerWeights, type NetworkInternals, type TrainingRecord } from './network.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type OptimizerSettings } from './optimizers/index.js';
 import { Random } from './random.js';
-import { BatchSchedule, type PlannedCall } from './schedule.js';
-import { checkBoolean, checkOneOf, checkPositiveInteger, fail } from './validation.js';
+import { BatchPlan, type PlannedCall } from './batch-plan.js';
+import {
+  afterPlateauEpoch,
+  resolveSchedule,
+  scheduledRate,
+  type ResolvedPlateauSchedule,
+  type PlateauState,
+  type ResolvedSchedule,
+  type ScheduleConfig,
+  type ScheduleFunction,
+} from './schedules/index.js';
+import { checkBoolean, checkFinite, checkOneOf, checkPositiveInteger, fail } from './validation.js';
 
 /** How a {@link Trainer} trains. */
 export interface TrainerOptions {
@@ -24,6 +34,29 @@ export interface TrainerOptions {
    * own generator. Default: the network's seed.
    */
   seed?: number;
+  /**
+   * Scales each batch's gradients so that their global L2 norm (over every trained buffer) is
+   * at most this, before weight decay, as `torch.nn.utils.clip_grad_norm_`. Default: no clipping.
+   */
+  clipNorm?: number;
+  /**
+   * The learning rate of each epoch, from the optimizer's rate as the base: a
+   * {@link ScheduleConfig} or a function `(epoch, baseLearningRate) => rate`. `epoch` counts
+   * every epoch this trainer has trained, across fits and after resuming. Default: constant.
+   */
+  schedule?: ScheduleConfig;
+}
+
+/** Stop a fit when the monitored loss stops improving (Keras's EarlyStopping). */
+export interface EarlyStoppingOptions {
+  /** Default `'valLoss'` when the fit has validation data, else `'loss'`. */
+  monitor?: 'loss' | 'valLoss';
+  /** Epochs without improvement before stopping; a positive integer. */
+  patience: number;
+  /** How much lower than the best a value must be to count as better. Default 0. */
+  minDelta?: number;
+  /** End with the weights of the best monitored epoch rather than the last. Default false. */
+  restoreBestWeights?: boolean;
 }
 
 /** Inputs and their targets. */
@@ -46,6 +79,8 @@ export interface EpochLogs {
   valAccuracy?: number;
   /** Training throughput of the epoch. */
   samplesPerSec: number;
+  /** The learning rate the epoch trained with. */
+  learningRate: number;
 }
 
 /** Where a fit is, reported every few batches (about every 20 ms of work). */
@@ -62,6 +97,8 @@ export interface FitProgress {
   loss: number;
   /** Throughput of this epoch so far. */
   samplesPerSec: number;
+  /** The epoch's learning rate. */
+  learningRate: number;
 }
 
 /** How long and how to watch a {@link Trainer.fit}. */
@@ -79,6 +116,8 @@ export interface FitOptions {
   onProgress?: (progress: FitProgress) => void;
   /** Aborting stops training after the batches in flight; fit then resolves with the history so far. */
   signal?: AbortSignal;
+  /** Stop when the monitored loss stops improving; it belongs to this fit alone. */
+  earlyStopping?: EarlyStoppingOptions;
 }
 
 /** Per-epoch figures of a fit. */
@@ -95,6 +134,12 @@ export interface History {
   valAccuracy: number[];
   /** Each epoch's training throughput. */
   samplesPerSec: number[];
+  /** Each epoch's learning rate. */
+  learningRate: number[];
+  /** The epoch (0-based, within this fit) after which early stopping ended the fit, or null. */
+  stoppedEpoch: number | null;
+  /** With early stopping, the epoch (0-based, within this fit) whose monitored value was best; null without it. */
+  bestEpoch: number | null;
 }
 
 /** Thrown when the loss becomes NaN or infinite: training stops and the last good weights are kept. */
@@ -156,28 +201,63 @@ export class Trainer {
   readonly batchSize: number;
   /** Whether each epoch visits the samples in a new seeded order. */
   readonly shuffle: boolean;
+  /** The seed of the shuffling order and of the dropout masks. */
+  readonly seed: number;
+  /** The gradient norm each batch is clipped to, or null. */
+  readonly clipNorm: number | null;
+  /** The learning-rate schedule with its defaults filled in (a function as given), or null for a constant rate. */
+  readonly schedule: Readonly<ResolvedSchedule> | ScheduleFunction | null;
   readonly #random: Random;
   /** The dropout masks' generator: the backend draws from it during a fit, and it continues in the next one. */
   readonly #dropout: Random;
+  /** Epochs this trainer has completed, over every fit: the schedule's clock. */
+  #epochsTrained = 0;
+  /** Where a reduceOnPlateau schedule stands; null for other schedules. */
+  #plateau: PlateauState | null = null;
 
   constructor(network: Network, options: TrainerOptions = {}) {
     if (!(network instanceof Network)) fail('type', 'network', 'a Network', network);
     internalsOf(network, 'Trainer');
     if (typeof options !== 'object' || (options as unknown) === null) fail('type', 'options', 'a TrainerOptions object', options);
     const output = outputActivation(network.layers);
-    const { loss = defaultLoss(output), optimizer = 'adam', batchSize = 32, shuffle = true, seed = network.seed } = options;
+    const { loss = defaultLoss(output), optimizer = 'adam', batchSize = 32, shuffle = true, seed = network.seed, clipNorm, schedule } = options;
     checkOneOf('loss', loss, LOSSES);
     checkLossFitsOutput(loss, output);
     checkPositiveInteger('batchSize', batchSize);
     checkBoolean('shuffle', shuffle);
     if (!Number.isSafeInteger(seed)) fail(typeof seed === 'number' ? 'range' : 'type', 'seed', 'an integer', seed);
+    if (clipNorm !== undefined) {
+      checkFinite('clipNorm', clipNorm);
+      if (clipNorm <= 0) fail('range', 'clipNorm', 'a positive finite number', clipNorm);
+    }
     this.network = network;
     this.loss = loss;
     this.optimizer = Object.freeze(resolveOptimizer(optimizer));
     this.batchSize = batchSize;
     this.shuffle = shuffle;
+    this.seed = seed;
+    this.clipNorm = clipNorm ?? null;
+    const resolved = schedule === undefined ? null : resolveSchedule(schedule, this.optimizer.learningRate);
+    this.schedule = resolved === null || typeof resolved === 'function' ? resolved : Object.freeze(resolved);
+    if (resolved !== null && typeof resolved !== 'function' && resolved.name === 'reduceOnPlateau') {
+      this.#plateau = { best: Infinity, wait: 0, learningRate: this.optimizer.learningRate };
+    }
     this.#random = new Random(seed);
     this.#dropout = new Random((seed ^ 0x6a09e667) >>> 0);
+  }
+
+  /** Epochs this trainer has completed, over every fit (and before a checkpoint it was loaded from). */
+  get epochsTrained(): number {
+    return this.#epochsTrained;
+  }
+
+  /** The learning rate of the trainer's next epoch. */
+  get learningRate(): number {
+    const base = this.optimizer.learningRate;
+    const schedule = this.schedule;
+    if (schedule === null) return base;
+    if (this.#plateau !== null) return this.#plateau.learningRate;
+    return scheduledRate(schedule as Exclude<typeof schedule, ResolvedPlateauSchedule>, this.#epochsTrained, base);
   }
 
   /**
@@ -189,7 +269,8 @@ export class Trainer {
     const network = this.network;
     const internal = internalsOf(network, 'fit');
     if (internal.fitting) throw new TypeError('fit: this network is already training; await the running fit() first');
-    const { epochs = 1, validationData, onEpochEnd, onProgress, signal } = options;
+    if (typeof options !== 'object' || (options as unknown) === null) fail('type', 'options', 'a FitOptions object', options);
+    const { epochs = 1, validationData, onEpochEnd, onProgress, signal, earlyStopping } = options;
     checkPositiveInteger('epochs', epochs);
     const samples = checkInputs('x', x, network.inputShape);
     const targets = prepareTargets('y', y, samples, network.outputSize, this.loss);
@@ -197,32 +278,47 @@ export class Trainer {
       throw new RangeError(`batchSize: expected at most the number of samples (${samples}), got ${this.batchSize}`);
     }
     const validation = validationData === undefined ? undefined : this.#prepareValidation(validationData);
+    const stopping = earlyStopping === undefined ? null : resolveEarlyStopping(earlyStopping, validation !== undefined);
+    const plateauMonitor = this.#plateauMonitor(validation !== undefined);
 
     const { model } = internal;
-    if (internal.trainingOwner !== this) {
-      model.configureTraining(this.loss, this.optimizer);
-      internal.trainingOwner = this;
-      internal.training = { loss: this.loss, optimizer: this.optimizer, batchSize: this.batchSize, epochs: internal.training?.epochs ?? 0 };
-    }
+    this.#claim(internal);
     internal.fitting = true;
     const data = model.bindData(x, targets, samples);
-    const history: History = { epochs: 0, loss: [], accuracy: [], valLoss: [], valAccuracy: [], samplesPerSec: [] };
-    const schedule = new BatchSchedule(samples, this.batchSize, epochs, this.shuffle ? this.#random : null);
-    const { batchesPerEpoch } = schedule;
-    // Calls may span epochs only when nothing looks at the network between them.
-    const acrossEpochs = validation === undefined && onEpochEnd === undefined;
+    const history: History = {
+      epochs: 0,
+      loss: [],
+      accuracy: [],
+      valLoss: [],
+      valAccuracy: [],
+      samplesPerSec: [],
+      learningRate: [],
+      stoppedEpoch: null,
+      bestEpoch: null,
+    };
+    const plan = new BatchPlan(samples, this.batchSize, epochs, this.shuffle ? this.#random : null);
+    const { batchesPerEpoch } = plan;
+    // Calls may span epochs only when nothing looks at the network or changes its rate between them.
+    const acrossEpochs = validation === undefined && onEpochEnd === undefined && stopping === null && this.schedule === null;
     let records = { losses: new Float64Array(1), correct: new Uint32Array(1) };
     /** The epoch being accumulated: its loss sum (loss x rows), correct count and seconds. */
     const current = { lossSum: 0, correct: 0, seconds: 0 };
     let budget = 1;
+    let learningRate = this.learningRate;
+    /** Early stopping's progress: the best monitored value, epochs since it, and its weights. */
+    const watch = { best: Infinity, wait: 0, weights: null as LayerWeights[] | null };
     model.setRandomState(this.#dropout.state());
     try {
       // fit() never finishes synchronously, even when every batch fits in one call: a second
       // fit() made in the same turn must meet the first one still running.
       await yieldToEventLoop();
       let lastYield = now();
-      while (!schedule.done && !signal?.aborted) {
-        const call = schedule.next(budget, acrossEpochs);
+      while (!plan.done && !signal?.aborted) {
+        if (this.schedule !== null && plan.atEpochStart) {
+          learningRate = this.learningRate;
+          model.setLearningRate(learningRate);
+        }
+        const call = plan.next(budget, acrossEpochs);
         const count = call.ends.length;
         if (records.losses.length < count) records = { losses: new Float64Array(count), correct: new Uint32Array(count) };
         const started = now();
@@ -237,26 +333,41 @@ export class Trainer {
         for (let b = 0; b < count && !stop; b++) {
           const position = call.batch + b;
           const batch = position % batchesPerEpoch;
-          const rows = schedule.rowsOf(batch);
+          const rows = plan.rowsOf(batch);
           current.lossSum += (losses[b] as number) * rows;
           current.correct += correct[b] as number;
           current.seconds += seconds / count;
           if (batch === batchesPerEpoch - 1) {
             const epoch = call.epoch + Math.floor(position / batchesPerEpoch);
-            const logs = this.#endEpoch(current, samples, validation, history);
+            const logs = this.#endEpoch(current, samples, validation, learningRate, history);
             Object.assign(current, { lossSum: 0, correct: 0, seconds: 0 });
+            this.#epochsTrained += 1;
+            if (this.#plateau !== null && plateauMonitor !== null) {
+              this.#plateau = afterPlateauEpoch(this.schedule as ResolvedPlateauSchedule, this.#plateau, logs[plateauMonitor] as number);
+            }
+            if (stopping !== null) {
+              const value = logs[stopping.monitor] as number;
+              if (value < watch.best - stopping.minDelta) {
+                Object.assign(watch, { best: value, wait: 0, weights: stopping.restoreBestWeights ? network.getWeights() : null });
+                history.bestEpoch = epoch;
+              } else if (++watch.wait >= stopping.patience) {
+                history.stoppedEpoch = epoch;
+                stop = true;
+              }
+            }
             const verdict = onEpochEnd?.(epoch, logs);
-            stop = (verdict instanceof Promise ? await verdict : verdict) === false;
+            stop = (verdict instanceof Promise ? await verdict : verdict) === false || stop;
           }
         }
         if (stop) break;
         budget = Math.max(1, Math.min(2 * count, Math.round((count * TARGET_CALL_MS) / Math.max(seconds * 1000, 0.01))));
-        onProgress?.(this.#progress(call, schedule, epochs, samples, current, history));
+        onProgress?.(this.#progress(call, plan, epochs, samples, current, learningRate, history));
         if (now() - lastYield > TARGET_CALL_MS) {
           await yieldToEventLoop();
           lastYield = now();
         }
       }
+      if (watch.weights !== null) network.setWeights(watch.weights);
       return history;
     } finally {
       this.#dropout.setState(model.randomState());
@@ -265,26 +376,49 @@ export class Trainer {
     }
   }
 
+  /**
+   * Makes the network's model train with this trainer's settings. Its optimizer state belongs
+   * to one trainer at a time: a trainer taking the model over starts the optimizer afresh.
+   */
+  #claim(internal: NetworkInternals): void {
+    if (internal.trainingOwner === this) return;
+    internal.model.configureTraining({ loss: this.loss, optimizer: this.optimizer, clipNorm: this.clipNorm });
+    internal.trainingOwner = this;
+    internal.training = { loss: this.loss, optimizer: this.optimizer, batchSize: this.batchSize, epochs: internal.training?.epochs ?? 0 };
+  }
+
+  /** What a reduceOnPlateau schedule watches in this fit, or null for other schedules. */
+  #plateauMonitor(hasValidation: boolean): 'loss' | 'valLoss' | null {
+    const schedule = this.schedule;
+    if (schedule === null || typeof schedule === 'function' || schedule.name !== 'reduceOnPlateau') return null;
+    if (schedule.monitor === 'auto') return hasValidation ? 'valLoss' : 'loss';
+    if (schedule.monitor === 'valLoss' && !hasValidation) {
+      throw new RangeError("schedule.monitor: 'valLoss' needs validationData in fit(), got none");
+    }
+    return schedule.monitor;
+  }
+
   /** Where a fit stands after `call`: within the epoch it ended in, or at the end of one. */
   #progress(
     call: PlannedCall,
-    schedule: BatchSchedule,
+    plan: BatchPlan,
     epochs: number,
     samples: number,
     current: { lossSum: number; seconds: number },
+    learningRate: number,
     history: History,
   ): FitProgress {
-    const { batchesPerEpoch } = schedule;
+    const { batchesPerEpoch } = plan;
     const end = call.batch + call.ends.length;
     const batch = end % batchesPerEpoch || batchesPerEpoch;
     const epoch = call.epoch + Math.floor((end - 1) / batchesPerEpoch);
     if (batch === batchesPerEpoch) {
       // The call ended an epoch: report that epoch's final figures.
       const loss = history.loss.at(-1) as number;
-      return { epoch, epochs, batch, batches: batchesPerEpoch, loss, samplesPerSec: history.samplesPerSec.at(-1) as number };
+      return { epoch, epochs, batch, batches: batchesPerEpoch, loss, samplesPerSec: history.samplesPerSec.at(-1) as number, learningRate };
     }
     const seen = Math.min(batch * this.batchSize, samples);
-    return { epoch, epochs, batch, batches: batchesPerEpoch, loss: current.lossSum / seen, samplesPerSec: seen / current.seconds };
+    return { epoch, epochs, batch, batches: batchesPerEpoch, loss: current.lossSum / seen, samplesPerSec: seen / current.seconds, learningRate };
   }
 
   /** Closes an epoch: its logs (with validation figures when there is validation data), recorded in `history`. */
@@ -292,9 +426,10 @@ export class Trainer {
     current: { lossSum: number; correct: number; seconds: number },
     samples: number,
     validation: { x: Float32Array; targets: Float32Array; samples: number } | undefined,
+    learningRate: number,
     history: History,
   ): EpochLogs {
-    const logs: EpochLogs = { loss: current.lossSum / samples, accuracy: current.correct / samples, samplesPerSec: samples / current.seconds };
+    const logs: EpochLogs = { loss: current.lossSum / samples, accuracy: current.correct / samples, samplesPerSec: samples / current.seconds, learningRate };
     if (validation) {
       const { model } = internalsOf(this.network, 'fit');
       const result = model.evaluate(this.loss, validation.x, validation.targets, validation.samples);
@@ -306,6 +441,7 @@ export class Trainer {
     history.loss.push(logs.loss);
     history.accuracy.push(logs.accuracy);
     history.samplesPerSec.push(logs.samplesPerSec);
+    history.learningRate.push(learningRate);
     history.epochs += 1;
     (internalsOf(this.network, 'fit').training as TrainingRecord).epochs += 1;
     return logs;
@@ -335,4 +471,29 @@ export class Trainer {
     const targets = prepareTargets('validationData.y', validationData.y, samples, this.network.outputSize, this.loss);
     return { x: validationData.x, targets, samples };
   }
+}
+
+/** Early stopping with its defaults filled in and its monitor decided for one fit. */
+interface ResolvedEarlyStopping {
+  monitor: 'loss' | 'valLoss';
+  patience: number;
+  minDelta: number;
+  restoreBestWeights: boolean;
+}
+
+const EARLY_STOPPING_KEYS = ['monitor', 'patience', 'minDelta', 'restoreBestWeights'];
+
+function resolveEarlyStopping(options: unknown, hasValidation: boolean): ResolvedEarlyStopping {
+  if (typeof options !== 'object' || options === null) fail('type', 'earlyStopping', '{ patience, monitor?, minDelta?, restoreBestWeights? }', options);
+  for (const key of Object.keys(options)) {
+    if (!EARLY_STOPPING_KEYS.includes(key)) fail('range', `earlyStopping.${key}`, `one of ${EARLY_STOPPING_KEYS.join(', ')}`, key);
+  }
+  const { monitor = hasValidation ? 'valLoss' : 'loss', patience, minDelta = 0, restoreBestWeights = false } = options as Partial<EarlyStoppingOptions>;
+  checkOneOf('earlyStopping.monitor', monitor, ['loss', 'valLoss'] as const);
+  if (monitor === 'valLoss' && !hasValidation) throw new RangeError("earlyStopping.monitor: 'valLoss' needs validationData, got none");
+  checkPositiveInteger('earlyStopping.patience', patience);
+  checkFinite('earlyStopping.minDelta', minDelta);
+  if (minDelta < 0) fail('range', 'earlyStopping.minDelta', 'a non-negative number', minDelta);
+  checkBoolean('earlyStopping.restoreBestWeights', restoreBestWeights);
+  return { monitor, patience, minDelta, restoreBestWeights };
 }

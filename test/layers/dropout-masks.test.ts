@@ -87,7 +87,7 @@ describe('dropout in a model', () => {
     const model = (await loadBackend('ts')).createModel([features], layers);
     model.setParameter(0, Float32Array.from({ length: features * features }, (_, i) => (i % (features + 1) === 0 ? 1 : 0)));
     const sgdAtRateZero: OptimizerSettings = { ...resolveOptimizer('sgd'), learningRate: 0 };
-    model.configureTraining('meanSquaredError', sgdAtRateZero);
+    model.configureTraining({ loss: 'meanSquaredError', optimizer: sgdAtRateZero, clipNorm: null });
     const data = new Random(6);
     const x = nonZeroInputs(samples * features, data);
     const targets = nonZeroInputs(samples * features, data);

@@ -151,7 +151,7 @@ class Harness {
       this.#model.setParameter(index, values);
     });
     this.#model.setRandomState(this.#dropoutState);
-    this.#model.configureTraining(this.#loss, sgd(learningRate));
+    this.#model.configureTraining({ loss: this.#loss, optimizer: sgd(learningRate), clipNorm: null });
   }
 }
 
@@ -347,7 +347,7 @@ describe('what finite differences cannot see', () => {
     // With one channel the probe's weights are the image reversed (output (y, x) is weight (h-1-y, w-1-x)).
     const weights = image.slice().reverse();
     model.setParameter(0, weights);
-    model.configureTraining('meanSquaredError', sgd(1));
+    model.configureTraining({ loss: 'meanSquaredError', optimizer: sgd(1), clipNorm: null });
     // Targets 0: the loss gradient is y itself (2 y / 2 outputs), [3, 2], and one step at rate 1 subtracts it exactly.
     model.trainBatches(model.bindData(front.x, new Float32Array(2), 1), Uint32Array.of(0), Uint32Array.of(1), new Float64Array(1), new Uint32Array(1));
     const inputGradient = Float32Array.from(weights, (before, i) => before - (model.parameter(0)[i] as number)).reverse();

@@ -24,6 +24,9 @@ const history: History = {
   valLoss: [0.8, 0.6, 0.55],
   valAccuracy: [0.65, 0.75, 0.8],
   samplesPerSec: [1, 1, 1],
+  learningRate: [0.01, 0.01, 0.01],
+  stoppedEpoch: null,
+  bestEpoch: null,
 };
 
 it('picks round tick values', () => {

@@ -102,6 +102,24 @@ export interface TrainOutcome {
   diverged: boolean;
 }
 
+/** How a model trains: what {@link BackendModel.configureTraining} takes. */
+export interface TrainingSettings {
+  /** The loss minimized. */
+  loss: LossName;
+  /** The optimizer at its base learning rate; weight decay applies to dense and conv2d weights only. */
+  optimizer: OptimizerSettings;
+  /** Every batch's gradients are scaled to at most this global L2 norm (`clip_grad_norm_`), or not at all. */
+  clipNorm: number | null;
+}
+
+/** An optimizer's progress: what a checkpoint keeps so that training resumes exactly. */
+export interface OptimizerState {
+  /** Updates applied since training was configured (Adam's bias correction counts them). */
+  step: number;
+  /** Each trained parameter buffer's state buffers in order (velocity; Adam's m then v). */
+  buffers: Float32Array[];
+}
+
 /** A mean loss, the number of samples classified correctly, and the predictions. */
 export interface Evaluation {
   /** Mean loss over the samples. */
@@ -134,8 +152,14 @@ export interface BackendModel {
   parameter(index: number): Float32Array;
   /** Overwrites parameter buffer `index` (see {@link BackendModel.parameter}). */
   setParameter(index: number, values: Float32Array): void;
-  /** Sets the loss and optimizer and resets the optimizer's state. */
-  configureTraining(loss: LossName, optimizer: OptimizerSettings): void;
+  /** Sets how the model trains and resets the optimizer's state and step count. */
+  configureTraining(settings: TrainingSettings): void;
+  /** Changes the learning rate (a schedule's next epoch) and keeps the optimizer's state. */
+  setLearningRate(rate: number): void;
+  /** The optimizer's step count and state buffers (each trained buffer's, in parameter order), copied. */
+  optimizerState(): OptimizerState;
+  /** Continues from `state` (from {@link BackendModel.optimizerState} of a model configured alike). */
+  setOptimizerState(state: OptimizerState): void;
   /** Sets the dropout generator's xoshiro128** state (four 32-bit words; docs/layers.md, "Dropout masks"). */
   setRandomState(state: Uint32Array): void;
   /** The dropout generator's state now, after the masks drawn so far. */
@@ -182,6 +206,6 @@ export function outputLength(layers: readonly ResolvedLayer[]): number {
  * The Rust model's training configuration as JSON (`TrainingConfig` in crates/kernels): named
  * fields, so no hyperparameter can land in another's slot on its way across the boundary.
  */
-export function trainingConfigJson(loss: LossName, optimizer: OptimizerSettings): string {
-  return JSON.stringify({ loss, optimizer, weightDecay: optimizer.weightDecay, clipNorm: null });
+export function trainingConfigJson({ loss, optimizer, clipNorm }: TrainingSettings): string {
+  return JSON.stringify({ loss, optimizer, weightDecay: optimizer.weightDecay, clipNorm });
 }

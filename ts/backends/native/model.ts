@@ -1,9 +1,8 @@
 /** The native backend's training model: the Rust `Model` through napi-rs, reading data in place. */
 
-import { outputLength, trainingConfigJson, type BackendModel, type Evaluation, type TrainingData, type TrainOutcome } from '../backend.js';
+import { outputLength, trainingConfigJson, type BackendModel, type Evaluation, type OptimizerState, type TrainingData, type TrainingSettings, type TrainOutcome } from '../backend.js';
 import type { ResolvedLayer } from '../../layers/types.js';
 import type { LossName } from '../../losses/index.js';
-import type { OptimizerSettings } from '../../optimizers/index.js';
 import type { Model as RawModel } from './generated/index.js';
 
 interface HostData extends TrainingData {
@@ -37,8 +36,24 @@ export class NativeModel implements BackendModel {
     return this.#model.randomState();
   }
 
-  configureTraining(loss: LossName, optimizer: OptimizerSettings): void {
-    this.#model.configureTraining(trainingConfigJson(loss, optimizer));
+  configureTraining(settings: TrainingSettings): void {
+    this.#model.configureTraining(trainingConfigJson(settings));
+  }
+
+  setLearningRate(rate: number): void {
+    this.#model.setLearningRate(rate);
+  }
+
+  optimizerState(): OptimizerState {
+    const buffers = Array.from({ length: this.#model.optimizerStateCount() }, (_, i) => this.#model.optimizerState(i));
+    return { step: this.#model.optimizerStep(), buffers };
+  }
+
+  setOptimizerState({ step, buffers }: OptimizerState): void {
+    buffers.forEach((values, i) => {
+      this.#model.setOptimizerState(i, values);
+    });
+    this.#model.setOptimizerStep(step);
   }
 
   predict(x: Float32Array, rows: number): Float32Array {

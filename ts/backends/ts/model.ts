@@ -4,11 +4,10 @@
  * from this backend's kernels. It is the reference the compiled backends are tested against.
  */
 
-import type { BackendModel, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
+import type { BackendModel, Evaluation, OptimizerState, TrainingData, TrainingSettings, TrainOutcome } from '../backend.js';
 import type { ResolvedLayer } from '../../layers/types.js';
 import { sizeOf } from '../../layers/index.js';
 import type { LossName } from '../../losses/index.js';
-import type { OptimizerSettings } from '../../optimizers/index.js';
 import { Random } from '../../random.js';
 import { createLayer, type Parameter, type TsLayer } from './layers/index.js';
 import { atLeast } from './layers/layer.js';
@@ -43,10 +42,12 @@ function isFusedWithActivation(loss: LossName): boolean {
 
 /**
  * One optimizer step over every trained buffer, once all the batch's gradients are known, as
- * the Rust model's `update`: weight decay on kernels only (added to the gradient, or for
- * AdamW applied to the parameter first, as PyTorch's optimizers do), then the update.
+ * the Rust model's `update`: clipping to `clipNorm` over all of them (`clip_grad_norm_`), weight
+ * decay on kernels only (added to the gradient, or for AdamW applied to the parameter first,
+ * as PyTorch's optimizers do), then the update.
  */
-function update(settings: OptimizerSettings, step: number, parameters: readonly Parameter[]): void {
+function update({ optimizer: settings, clipNorm }: TrainingSettings, step: number, parameters: readonly Parameter[]): void {
+  if (clipNorm !== null) clip(clipNorm, parameters);
   const { learningRate, weightDecay } = settings;
   const decoupled = settings.name === 'adamw';
   for (const { values, trained, decays, gradient, optimizerState: state } of parameters) {
@@ -72,6 +73,22 @@ function update(settings: OptimizerSettings, step: number, parameters: readonly 
       case 'adamw':
         optimizers.adamUpdate(learningRate, settings.beta1, settings.beta2, settings.epsilon, step, values, gradient, state[0] as Float32Array, state[1] as Float32Array);
     }
+  }
+}
+
+/** Scales every trained gradient by `min(1, clipNorm / (norm + 1e-6))`, `norm` their global L2 norm. */
+function clip(clipNorm: number, parameters: readonly Parameter[]): void {
+  let squares = 0;
+  for (const { trained, gradient } of parameters) {
+    if (trained) for (const g of gradient) squares += g * g;
+  }
+  const scale = clipNorm / (Math.sqrt(squares) + 1e-6);
+  if (scale >= 1) return;
+  // The Rust model scales by the f32 nearest the factor; so does this.
+  const factor = Math.fround(scale);
+  for (const { trained, gradient } of parameters) {
+    if (!trained) continue;
+    for (let i = 0; i < gradient.length; i++) gradient[i] = (gradient[i] as number) * factor;
   }
 }
 
@@ -128,7 +145,7 @@ export class TsModel implements BackendModel {
   readonly #inferenceChunkRows: number;
   /** Draws the dropout masks (docs/layers.md, "Dropout masks"); the Trainer sets its state. */
   readonly #dropoutRandom = new Random(0);
-  #training: { loss: LossName; optimizer: OptimizerSettings; step: number } | null = null;
+  #training: { settings: TrainingSettings; step: number } | null = null;
 
   constructor(inputShape: readonly number[], layers: readonly ResolvedLayer[]) {
     this.#inputSize = sizeOf(inputShape);
@@ -150,12 +167,35 @@ export class TsModel implements BackendModel {
     (this.#parameters[index] as Parameter).values.set(values);
   }
 
-  configureTraining(loss: LossName, optimizer: OptimizerSettings): void {
-    const buffers = STATE_BUFFERS[optimizer.name];
+  configureTraining(settings: TrainingSettings): void {
+    const buffers = STATE_BUFFERS[settings.optimizer.name];
     for (const parameter of this.#parameters) {
       parameter.optimizerState = parameter.trained ? Array.from({ length: buffers }, () => new Float32Array(parameter.values.length)) : [];
     }
-    this.#training = { loss, optimizer, step: 0 };
+    this.#training = { settings: { ...settings, optimizer: { ...settings.optimizer } }, step: 0 };
+  }
+
+  setLearningRate(rate: number): void {
+    this.#trainingOrThrow().settings.optimizer.learningRate = rate;
+  }
+
+  optimizerState(): OptimizerState {
+    const buffers = this.#parameters.flatMap(({ optimizerState }) => optimizerState.map((buffer) => buffer.slice()));
+    return { step: this.#trainingOrThrow().step, buffers };
+  }
+
+  setOptimizerState({ step, buffers }: OptimizerState): void {
+    const training = this.#trainingOrThrow();
+    const targets = this.#parameters.flatMap(({ optimizerState }) => optimizerState);
+    targets.forEach((target, i) => {
+      target.set(buffers[i] as Float32Array);
+    });
+    training.step = step;
+  }
+
+  #trainingOrThrow(): { settings: TrainingSettings; step: number } {
+    if (!this.#training) throw new Error('configureTraining must come first');
+    return this.#training;
   }
 
   setRandomState(state: Uint32Array): void {
@@ -196,8 +236,7 @@ export class TsModel implements BackendModel {
   }
 
   trainBatches(data: TrainingData, indices: Uint32Array, batchEnds: Uint32Array, losses: Float64Array, correct: Uint32Array): TrainOutcome {
-    const training = this.#training;
-    if (!training) throw new Error('configureTraining must come before trainBatches');
+    const training = this.#trainingOrThrow();
     const { x, y } = data as HostData;
     const outputs = this.#outputSize;
     // Every buffer, moving statistics included, so that a rollback returns the model to the call's start.
@@ -212,7 +251,7 @@ export class TsModel implements BackendModel {
       const by = gather(y, outputs, batch);
       const predictions = this.#forward(bx, rows, true);
       const outputGradient = (this.#stages.at(-1) as Stage).gradients.subarray(0, rows * outputs);
-      const loss = evaluateLoss(training.loss, rows, outputs, predictions, by, outputGradient);
+      const loss = evaluateLoss(training.settings.loss, rows, outputs, predictions, by, outputGradient);
       losses[b] = loss;
       if (!Number.isFinite(loss)) {
         outcome.diverged = true;
@@ -220,8 +259,8 @@ export class TsModel implements BackendModel {
       }
       correct[b] = countCorrect(outputs, predictions, by);
       training.step += 1;
-      this.#backward(bx, rows, isFusedWithActivation(training.loss));
-      update(training.optimizer, training.step, this.#parameters);
+      this.#backward(bx, rows, isFusedWithActivation(training.settings.loss));
+      update(training.settings, training.step, this.#parameters);
       outcome.batches += 1;
     }
     outcome.diverged ||= !this.#parameters.every(({ values }) => values.every(Number.isFinite));
