@@ -97,6 +97,11 @@ export interface NetworkInternals {
 
 const internals = new WeakMap<Network, NetworkInternals>();
 
+/** Builds a network from a decoded model file (package-internal: checkpoints use it). */
+export let networkFromContents: (contents: ModelContents, options: LoadOptions) => Promise<Network>;
+/** A network's model-file contents (package-internal: checkpoints use it). */
+export let networkContents: (network: Network) => ModelContents;
+
 /**
  * The package-internal side of a network. A disposed network throws a TypeError, as the
  * platform does for a detached buffer: the object can no longer be used as one.
@@ -221,6 +226,13 @@ export class Network {
     return Network.#fromContents(decodeModelFile(bytes, path), options);
   }
 
+  static {
+    // Checkpoints (ts/checkpoint.ts) are model files with a trainer's state beside the
+    // network: they read and write the network's part through these, without widening the API.
+    networkFromContents = (contents, options) => Network.#fromContents(contents, options);
+    networkContents = (network) => network.#contents();
+  }
+
   static async #fromContents({ header, parameters }: ModelContents, options: LoadOptions): Promise<Network> {
     if (typeof options !== 'object' || (options as unknown) === null) fail('type', 'options', '{ backend? }', options);
     const network = new Network(await loadBackend(options.backend ?? 'auto'), header.inputShape, header.layers, header.seed);
@@ -239,11 +251,24 @@ export class Network {
    * with a CRC-32. Optimizer state is not saved: a new fit starts its optimizer afresh.
    */
   toBytes(): Uint8Array {
+    return encodeModelFile(this.#contents());
+  }
+
+  /** What a model file holds of this network. */
+  #contents(): ModelContents {
     const internal = internalsOf(this, 'toBytes');
     const count = this.#parameters.reduce((sum, shapes) => sum + shapes.length, 0);
     const parameters = Array.from({ length: count }, (_, index) => internal.model.parameter(index));
-    const header = { ferronet: VERSION, inputShape: [...this.inputShape], layers: [...this.layers], seed: this.seed, training: internal.training, metadata: this.metadata };
-    return encodeModelFile({ header, parameters });
+    const header = {
+      ferronet: VERSION,
+      inputShape: [...this.inputShape],
+      layers: [...this.layers],
+      seed: this.seed,
+      training: internal.training,
+      metadata: this.metadata,
+      checkpoint: null,
+    };
+    return { header, parameters, optimizerState: [] };
   }
 
   /**

@@ -3,8 +3,11 @@
 import { checkInputs, prepareTargets } from './data.js';
 import { outputActivation } from './layers/index.js';
 import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losses/index.js';
-import { internalsOf, Network, type LayerWeights, type NetworkInternals, type TrainingRecord } from './network.js';
-import { resolveOptimizer, type OptimizerConfig, type OptimizerName, type OptimizerSettings } from './optimizers/index.js';
+import type { BackendName } from './backends/backend.js';
+import { decodeModelFile, encodeModelFile, ModelFileError, type CheckpointHeader, type JsonObject, type ModelContents } from './io/model-file.js';
+import { internalsOf, Network, networkContents, networkFromContents, type LayerWeights, type NetworkInternals, type TrainingRecord } from './network.js';
+import { currentPlatform } from './platform/index.js';
+import { optimizerConfig, resolveOptimizer, type OptimizerConfig, type OptimizerName, type OptimizerSettings } from './optimizers/index.js';
 import { Random } from './random.js';
 import { BatchPlan, type PlannedCall } from './batch-plan.js';
 import {
@@ -17,7 +20,7 @@ import {
   type ScheduleConfig,
   type ScheduleFunction,
 } from './schedules/index.js';
-import { checkBoolean, checkFinite, checkOneOf, checkPositiveInteger, fail } from './validation.js';
+import { checkBoolean, checkFinite, checkOneOf, checkPositiveInteger, checkSize, fail } from './validation.js';
 
 /** How a {@link Trainer} trains. */
 export interface TrainerOptions {
@@ -214,6 +217,8 @@ export class Trainer {
   #epochsTrained = 0;
   /** Where a reduceOnPlateau schedule stands; null for other schedules. */
   #plateau: PlateauState | null = null;
+  /** True while a fit calls onEpochEnd: the one moment inside a fit that a checkpoint can capture. */
+  #atEpochEnd = false;
 
   constructor(network: Network, options: TrainerOptions = {}) {
     if (!(network instanceof Network)) fail('type', 'network', 'a Network', network);
@@ -280,6 +285,8 @@ export class Trainer {
     const validation = validationData === undefined ? undefined : this.#prepareValidation(validationData);
     const stopping = earlyStopping === undefined ? null : resolveEarlyStopping(earlyStopping, validation !== undefined);
     const plateauMonitor = this.#plateauMonitor(validation !== undefined);
+    // A schedule function is asked for its first rate before anything changes.
+    let learningRate = this.learningRate;
 
     const { model } = internal;
     this.#claim(internal);
@@ -304,7 +311,6 @@ export class Trainer {
     /** The epoch being accumulated: its loss sum (loss x rows), correct count and seconds. */
     const current = { lossSum: 0, correct: 0, seconds: 0 };
     let budget = 1;
-    let learningRate = this.learningRate;
     /** Early stopping's progress: the best monitored value, epochs since it, and its weights. */
     const watch = { best: Infinity, wait: 0, weights: null as LayerWeights[] | null };
     model.setRandomState(this.#dropout.state());
@@ -355,8 +361,13 @@ export class Trainer {
                 stop = true;
               }
             }
-            const verdict = onEpochEnd?.(epoch, logs);
-            stop = (verdict instanceof Promise ? await verdict : verdict) === false || stop;
+            this.#atEpochEnd = true;
+            try {
+              const verdict = onEpochEnd?.(epoch, logs);
+              stop = (verdict instanceof Promise ? await verdict : verdict) === false || stop;
+            } finally {
+              this.#atEpochEnd = false;
+            }
           }
         }
         if (stop) break;
@@ -374,6 +385,139 @@ export class Trainer {
       data.dispose();
       internal.fitting = false;
     }
+  }
+
+  /**
+   * A checkpoint: the network (as {@link Network.toBytes} writes it) with everything this
+   * trainer needs to go on exactly where it is: its settings, the optimizer's state and step
+   * count, the schedule's position and state, and the shuffling and dropout generators.
+   * Training 3 epochs, saving, loading and training 3 more gives the same weights, bit for bit
+   * on the same backend, as training 6. Call it between fits or from a fit's `onEpochEnd`.
+   * Early stopping belongs to one fit and is not saved.
+   */
+  toBytes(): Uint8Array {
+    const internal = internalsOf(this.network, 'toBytes');
+    if (internal.fitting && !this.#atEpochEnd) {
+      throw new TypeError('toBytes: a fit is running; save between fits or from its onEpochEnd callback');
+    }
+    const owned = internal.trainingOwner === this;
+    const optimizer = owned ? internal.model.optimizerState() : { step: 0, buffers: [] };
+    const schedule = this.schedule;
+    const checkpoint: CheckpointState = {
+      trainer: {
+        loss: this.loss,
+        optimizer: { ...optimizerConfig(this.optimizer) },
+        batchSize: this.batchSize,
+        shuffle: this.shuffle,
+        seed: this.seed,
+        clipNorm: this.clipNorm,
+        schedule: schedule === null ? null : typeof schedule === 'function' ? 'function' : ({ ...schedule }),
+      },
+      epochsTrained: this.#epochsTrained,
+      plateau: this.#plateau && { ...this.#plateau, best: Number.isFinite(this.#plateau.best) ? this.#plateau.best : null },
+      shuffleState: Array.from(this.#random.state()),
+      // During a fit the dropout stream lives in the backend's model.
+      dropoutState: Array.from(internal.fitting ? internal.model.randomState() : this.#dropout.state()),
+      optimizerFresh: !owned,
+      optimizerStep: optimizer.step,
+      optimizerState: optimizer.buffers.map((buffer) => buffer.length),
+    };
+    const contents = networkContents(this.network);
+    return encodeModelFile({ ...contents, header: { ...contents.header, checkpoint }, optimizerState: optimizer.buffers });
+  }
+
+  /** Writes {@link Trainer.toBytes} to `path` (Node only), whole or not at all (written beside it, then renamed). */
+  async save(path: string): Promise<void> {
+    if (typeof path !== 'string') fail('type', 'path', 'a file path string', path);
+    await currentPlatform().writeFileAtomically(path, this.toBytes());
+  }
+
+  /**
+   * Reads a checkpoint written by {@link Trainer.toBytes} onto any backend and resolves to the
+   * network and a trainer that goes on where the saved one stopped. A schedule given as a
+   * function cannot be saved: pass it again as `options.schedule`. Bytes that are not a
+   * checkpoint, or damaged, throw a `ModelFileError`.
+   */
+  static async fromBytes(bytes: Uint8Array, options: CheckpointLoadOptions = {}): Promise<{ network: Network; trainer: Trainer }> {
+    if (!(bytes instanceof Uint8Array)) fail('type', 'bytes', 'a Uint8Array', bytes);
+    return Trainer.#fromContents(decodeModelFile(bytes, 'bytes'), 'bytes', options);
+  }
+
+  /** Reads a checkpoint written by {@link Trainer.save} (Node only); see {@link Trainer.fromBytes}. */
+  static async load(path: string, options: CheckpointLoadOptions = {}): Promise<{ network: Network; trainer: Trainer }> {
+    if (typeof path !== 'string') fail('type', 'path', 'a file path string', path);
+    const bytes = await currentPlatform().readFile(path);
+    return Trainer.#fromContents(decodeModelFile(bytes, path), path, options);
+  }
+
+  static async #fromContents(contents: ModelContents, source: string, options: CheckpointLoadOptions): Promise<{ network: Network; trainer: Trainer }> {
+    if (typeof options !== 'object' || (options as unknown) === null) fail('type', 'options', '{ backend?, schedule? }', options);
+    const { header } = contents;
+    if (header.checkpoint === null) {
+      throw new ModelFileError(`${source}: a network file, not a checkpoint (load it with Network.load or Network.fromBytes)`);
+    }
+    const state = header.checkpoint as unknown as CheckpointState;
+    const saved = state.trainer;
+    if (saved.schedule === 'function' && options.schedule === undefined) {
+      throw new TypeError('schedule: the checkpoint was trained with a schedule function, which cannot be saved; pass it again as options.schedule');
+    }
+    if (saved.schedule !== 'function' && options.schedule !== undefined) {
+      throw new TypeError(`schedule: the checkpoint keeps its own schedule (${saved.schedule === null ? 'a constant rate' : 'a config'}); options.schedule is only for one saved as a function`);
+    }
+    const network = await networkFromContents(contents, options.backend === undefined ? {} : { backend: options.backend });
+    try {
+      const trainer = Trainer.#restore(network, state, options.schedule, contents.optimizerState);
+      return { network, trainer };
+    } catch (error) {
+      network.dispose();
+      if (error instanceof TypeError || error instanceof RangeError) throw new ModelFileError(`${source}: invalid checkpoint: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** A trainer in the state a checkpoint describes; throws a TypeError or RangeError for one that does not hold together. */
+  static #restore(network: Network, state: CheckpointState, schedule: ScheduleConfig | undefined, buffers: Float32Array[]): Trainer {
+    if (typeof state.trainer !== 'object' || (state.trainer as unknown) === null) fail('type', 'trainer', 'the saved trainer settings', state.trainer);
+    const saved = state.trainer;
+    const savedSchedule = saved.schedule === 'function' ? schedule : saved.schedule;
+    const trainer = new Trainer(network, {
+      loss: saved.loss,
+      optimizer: saved.optimizer as unknown as OptimizerConfig,
+      batchSize: saved.batchSize,
+      shuffle: saved.shuffle,
+      seed: saved.seed,
+      ...(saved.clipNorm !== null && { clipNorm: saved.clipNorm }),
+      ...(savedSchedule !== null && savedSchedule !== undefined && { schedule: savedSchedule as ScheduleConfig }),
+    });
+    checkSize('epochsTrained', state.epochsTrained);
+    trainer.#epochsTrained = state.epochsTrained;
+    if ((state.plateau === null) !== (trainer.#plateau === null)) {
+      fail('range', 'plateau', trainer.#plateau === null ? 'null for this schedule' : "a reduceOnPlateau schedule's state", state.plateau);
+    }
+    if (state.plateau !== null) {
+      const { best, wait, learningRate } = state.plateau;
+      if (best !== null) checkFinite('plateau.best', best);
+      checkSize('plateau.wait', wait);
+      checkFinite('plateau.learningRate', learningRate);
+      if (learningRate <= 0) fail('range', 'plateau.learningRate', 'a positive number', learningRate);
+      trainer.#plateau = { best: best ?? Infinity, wait, learningRate };
+    }
+    trainer.#random.setState(checkGeneratorState('shuffleState', state.shuffleState));
+    trainer.#dropout.setState(checkGeneratorState('dropoutState', state.dropoutState));
+    const internal = internalsOf(network, 'load');
+    checkBoolean('optimizerFresh', state.optimizerFresh);
+    if (!state.optimizerFresh) {
+      trainer.#claim(internal);
+      const fresh = internal.model.optimizerState();
+      const expected = fresh.buffers.map((buffer) => buffer.length);
+      if (expected.length !== buffers.length || expected.some((length, i) => length !== buffers[i]?.length)) {
+        fail('range', 'optimizerState', `buffers of lengths [${expected.join(', ')}] for this optimizer and network`, `[${buffers.map((b) => b.length).join(', ')}]`);
+      }
+      checkSize('optimizerStep', state.optimizerStep);
+      if (state.optimizerStep > 0xffffffff) fail('range', 'optimizerStep', 'a 32-bit step count', state.optimizerStep);
+      internal.model.setOptimizerState({ step: state.optimizerStep, buffers });
+    }
+    return trainer;
   }
 
   /**
@@ -471,6 +615,45 @@ export class Trainer {
     const targets = prepareTargets('validationData.y', validationData.y, samples, this.network.outputSize, this.loss);
     return { x: validationData.x, targets, samples };
   }
+}
+
+/** How {@link Trainer.load} and {@link Trainer.fromBytes} read a checkpoint. */
+export interface CheckpointLoadOptions {
+  /** The backend to load onto; any backend reads any checkpoint. Default `'auto'`. */
+  backend?: BackendName | 'auto';
+  /** The schedule function the checkpoint was trained with (a function cannot be saved). */
+  schedule?: ScheduleFunction;
+}
+
+/** A trainer's state in a checkpoint's header (docs/model-format.md, "Checkpoints"). */
+interface CheckpointState extends CheckpointHeader {
+  trainer: {
+    loss: LossName;
+    optimizer: JsonObject;
+    batchSize: number;
+    shuffle: boolean;
+    seed: number;
+    clipNorm: number | null;
+    /** A schedule config, `'function'` for one that cannot be saved, or null for a constant rate. */
+    schedule: JsonObject | 'function' | null;
+  };
+  epochsTrained: number;
+  /** A reduceOnPlateau schedule's state (`best` null before any epoch), or null. */
+  plateau: { best: number | null; wait: number; learningRate: number } | null;
+  shuffleState: number[];
+  dropoutState: number[];
+  /** The optimizer had not started for this trainer (another trainer owned the network's state). */
+  optimizerFresh: boolean;
+  optimizerStep: number;
+}
+
+/** Four 32-bit words of a xoshiro128** state, not all zero (that state only ever gives zeros). */
+function checkGeneratorState(argument: string, value: unknown): Uint32Array {
+  if (!Array.isArray(value) || value.length !== 4 || !value.every((word) => Number.isInteger(word) && word >= 0 && word <= 0xffffffff)) {
+    fail('range', argument, 'four 32-bit unsigned integers', value);
+  }
+  if (value.every((word) => word === 0)) fail('range', argument, 'a generator state that is not all zeros', value);
+  return Uint32Array.from(value as number[]);
 }
 
 /** Early stopping with its defaults filled in and its monitor decided for one fit. */

@@ -53,6 +53,17 @@ export interface ModelHeader {
   training: TrainingRecord | null;
   /** The network's {@link Network.metadata}. */
   metadata: JsonObject;
+  /**
+   * A trainer's state when the file is a checkpoint (`trainer.toBytes()`), else null. The
+   * Trainer reads and checks it; this module only keeps it JSON and sizes the optimizer state.
+   */
+  checkpoint: CheckpointHeader | null;
+}
+
+/** What a checkpoint's header says about the optimizer state that follows the parameters. */
+export interface CheckpointHeader extends JsonObject {
+  /** The length of each optimizer state buffer, in order. */
+  optimizerState: number[];
 }
 
 /** The network's parts that a file holds: parameters in model order (layer by layer, each layer's buffers in `parameterShapes` order). */
@@ -61,10 +72,12 @@ export interface ModelContents {
   header: ModelHeader;
   /** Every layer's parameter buffers, in order (dense: weights `[units][inputs]`, then bias `[units]`). */
   parameters: Float32Array[];
+  /** A checkpoint's optimizer state buffers (their lengths are in `header.checkpoint`); empty otherwise. */
+  optimizerState: Float32Array[];
 }
 
 /** Encodes a model; throws a TypeError naming the path of any metadata value JSON cannot hold. */
-export function encodeModelFile({ header, parameters }: ModelContents): Uint8Array {
+export function encodeModelFile({ header, parameters, optimizerState }: ModelContents): Uint8Array {
   checkJsonObject('metadata', header.metadata);
   const json = JSON.stringify({
     ferronet: header.ferronet,
@@ -73,11 +86,13 @@ export function encodeModelFile({ header, parameters }: ModelContents): Uint8Arr
     seed: header.seed,
     training: header.training && { ...header.training, optimizer: optimizerConfig(header.training.optimizer) },
     metadata: header.metadata,
+    ...(header.checkpoint && { checkpoint: header.checkpoint }),
   });
   const jsonBytes = new TextEncoder().encode(json);
   // Spaces pad the header (JSON ignores them) so the weights start 4-byte aligned.
   const headerLength = jsonBytes.length + ((4 - (jsonBytes.length % 4)) % 4);
-  const count = parameters.reduce((sum, values) => sum + values.length, 0);
+  const floats = [...parameters, ...optimizerState];
+  const count = floats.reduce((sum, values) => sum + values.length, 0);
   const bytes = new Uint8Array(PRELUDE_BYTES + headerLength + 4 * count + CHECKSUM_BYTES);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
@@ -87,7 +102,7 @@ export function encodeModelFile({ header, parameters }: ModelContents): Uint8Arr
   bytes.set(jsonBytes, PRELUDE_BYTES);
   bytes.fill(0x20, PRELUDE_BYTES + jsonBytes.length, PRELUDE_BYTES + headerLength);
   let offset = PRELUDE_BYTES + headerLength;
-  for (const values of parameters) {
+  for (const values of floats) {
     for (const value of values) {
       view.setFloat32(offset, value, true);
       offset += 4;
@@ -146,8 +161,12 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelContent
     return failWith(`invalid header: ${error.message}`);
   }
   const buffers = header.layers.flatMap((layer, l) => parameterShapes(layer).map((shape) => ({ shape, argument: `layers[${l}].${shape.name}` })));
+  const stateLengths = header.checkpoint?.optimizerState ?? [];
   const needed = buffers.reduce((sum, { shape }) => sum + shape.length, 0);
-  if (needed !== count) failWith(`its layers need ${needed} parameters, the file holds ${count}`);
+  const stateFloats = stateLengths.reduce((sum, length) => sum + length, 0);
+  if (needed + stateFloats !== count) {
+    failWith(`its layers need ${needed} parameters${stateLengths.length > 0 ? ` and its optimizer state ${stateFloats} floats` : ''}, the file holds ${count}`);
+  }
   let offset = PRELUDE_BYTES + headerLength;
   const parameters = buffers.map(({ shape, argument }) => {
     const values = new Float32Array(shape.length);
@@ -160,13 +179,20 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelContent
     }
     return values;
   });
-  return { header, parameters };
+  const optimizerState = stateLengths.map((length, index) => {
+    const values = new Float32Array(length);
+    for (let i = 0; i < length; i++, offset += 4) values[i] = view.getFloat32(offset, true);
+    const at = values.findIndex((value) => !Number.isFinite(value));
+    if (at >= 0) failWith(`invalid optimizer state: buffer ${index} holds ${values[at]} at [${at}]`);
+    return values;
+  });
+  return { header, parameters, optimizerState };
 }
 
 /** The header's fields, checked; version 1 gives `inputSize` where version 2 gives `inputShape`. */
 function checkHeader(value: unknown, version: number): ModelHeader {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`expected a JSON object, got ${describe(value)}`);
-  const { ferronet, inputShape, inputSize, layers, seed, training, metadata } = value as Record<string, unknown>;
+  const { ferronet, inputShape, inputSize, layers, seed, training, metadata, checkpoint = null } = value as Record<string, unknown>;
   if (typeof ferronet !== 'string') throw new TypeError(`ferronet: expected the version string that wrote the file, got ${describe(ferronet)}`);
   let shape: number[];
   if (version === 1) {
@@ -178,7 +204,19 @@ function checkHeader(value: unknown, version: number): ModelHeader {
   const resolved = resolveLayers(shape, layers);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed: expected an integer, got ${describe(seed)}`);
   checkJsonObject('metadata', metadata);
-  return { ferronet, inputShape: shape, layers: resolved, seed: seed as number, training: checkTraining(training), metadata };
+  return { ferronet, inputShape: shape, layers: resolved, seed: seed as number, training: checkTraining(training), metadata, checkpoint: checkCheckpoint(checkpoint) };
+}
+
+/** A checkpoint's header is JSON whose optimizer state lengths size the floats after the parameters. */
+function checkCheckpoint(value: unknown): CheckpointHeader | null {
+  if (value === null) return null;
+  checkJsonObject('checkpoint', value);
+  const lengths = value.optimizerState;
+  if (!Array.isArray(lengths)) throw new TypeError(`checkpoint.optimizerState: expected an array of buffer lengths, got ${describe(lengths)}`);
+  lengths.forEach((length, i) => {
+    checkSize(`checkpoint.optimizerState[${i}]`, length);
+  });
+  return value as CheckpointHeader;
 }
 
 function checkTraining(value: unknown): TrainingRecord | null {
