@@ -168,7 +168,8 @@ describe('checkpoints', () => {
     await expect(Trainer.fromBytes(net.toBytes())).rejects.toThrow(ModelFileError);
     await expect(Trainer.fromBytes(net.toBytes())).rejects.toThrow(/a network file, not a checkpoint/);
     const damaged = bytes.slice();
-    damaged[damaged.length - 9] ^= 0xff;
+    const at = damaged.length - 9;
+    damaged[at] = (damaged[at] as number) ^ 0xff;
     await expect(Trainer.fromBytes(damaged)).rejects.toThrow(/corrupted: the checksum does not match/);
     await expect(Trainer.fromBytes(bytes.subarray(0, bytes.length - 40))).rejects.toThrow(/^bytes: truncated/);
     plain.dispose();
