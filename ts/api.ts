@@ -14,9 +14,23 @@ export {
   type EpochLogs,
   type History,
   type LabeledData,
+  type EarlyStoppingOptions,
+  type CheckpointLoadOptions,
+  type ResumedTraining,
 } from './trainer.js';
+export {
+  SCHEDULES,
+  type ScheduleConfig,
+  type ScheduleFunction,
+  type ResolvedSchedule,
+  type ResolvedPlateauSchedule,
+  type StepSchedule,
+  type ExponentialSchedule,
+  type CosineSchedule,
+  type PlateauSchedule,
+} from './schedules/index.js';
 export { availableBackends, loadBackend, setWasmSource, type BackendStatus, type WasmSource } from './backends/index.js';
-export type { Backend, BackendModel, BackendName, Evaluation, Kernels, KernelName, Tensor, TrainingData, TrainOutcome } from './backends/backend.js';
+export type { Backend, BackendModel, BackendName, Evaluation, Kernels, KernelName, OptimizerState, Tensor, TrainingData, TrainingSettings, TrainOutcome } from './backends/backend.js';
 export {
   ACTIVATIONS,
   INITIALIZERS,

@@ -438,19 +438,19 @@ export class Trainer {
    * function cannot be saved: pass it again as `options.schedule`. Bytes that are not a
    * checkpoint, or damaged, throw a `ModelFileError`.
    */
-  static async fromBytes(bytes: Uint8Array, options: CheckpointLoadOptions = {}): Promise<{ network: Network; trainer: Trainer }> {
+  static async fromBytes(bytes: Uint8Array, options: CheckpointLoadOptions = {}): Promise<ResumedTraining> {
     if (!(bytes instanceof Uint8Array)) fail('type', 'bytes', 'a Uint8Array', bytes);
     return Trainer.#fromContents(decodeModelFile(bytes, 'bytes'), 'bytes', options);
   }
 
   /** Reads a checkpoint written by {@link Trainer.save} (Node only); see {@link Trainer.fromBytes}. */
-  static async load(path: string, options: CheckpointLoadOptions = {}): Promise<{ network: Network; trainer: Trainer }> {
+  static async load(path: string, options: CheckpointLoadOptions = {}): Promise<ResumedTraining> {
     if (typeof path !== 'string') fail('type', 'path', 'a file path string', path);
     const bytes = await currentPlatform().readFile(path);
     return Trainer.#fromContents(decodeModelFile(bytes, path), path, options);
   }
 
-  static async #fromContents(contents: ModelContents, source: string, options: CheckpointLoadOptions): Promise<{ network: Network; trainer: Trainer }> {
+  static async #fromContents(contents: ModelContents, source: string, options: CheckpointLoadOptions): Promise<ResumedTraining> {
     if (typeof options !== 'object' || (options as unknown) === null) fail('type', 'options', '{ backend?, schedule? }', options);
     const { header } = contents;
     if (header.checkpoint === null) {
@@ -615,6 +615,14 @@ export class Trainer {
     const targets = prepareTargets('validationData.y', validationData.y, samples, this.network.outputSize, this.loss);
     return { x: validationData.x, targets, samples };
   }
+}
+
+/** What {@link Trainer.load} and {@link Trainer.fromBytes} resolve to. */
+export interface ResumedTraining {
+  /** The network as the checkpoint saved it, on the chosen backend. */
+  network: Network;
+  /** A trainer of that network that goes on where the saved one stopped. */
+  trainer: Trainer;
 }
 
 /** How {@link Trainer.load} and {@link Trainer.fromBytes} read a checkpoint. */

@@ -64,7 +64,10 @@ export type ScheduleConfig = StepSchedule | ExponentialSchedule | CosineSchedule
 export const SCHEDULES = ['step', 'exponential', 'cosine', 'reduceOnPlateau'] as const;
 
 /** A reduceOnPlateau schedule with its defaults filled in; `'auto'` watches valLoss when a fit has validation data, else loss. */
-export type ResolvedPlateauSchedule = Required<Omit<PlateauSchedule, 'monitor'>> & { monitor: 'loss' | 'valLoss' | 'auto' };
+export type ResolvedPlateauSchedule = Required<Omit<PlateauSchedule, 'monitor'>> & {
+  /** `'auto'` unless given: valLoss when a fit has validation data, else loss. */
+  monitor: 'loss' | 'valLoss' | 'auto';
+};
 
 /** A schedule with every default filled in. */
 export type ResolvedSchedule = StepSchedule | ExponentialSchedule | Required<CosineSchedule> | ResolvedPlateauSchedule;
