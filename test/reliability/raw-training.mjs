@@ -11,7 +11,8 @@ export function trainWithRawModel(Model, { x, y, samples, initial, seedOffset })
   model.addLayer(JSON.stringify({ type: 'dense', units: 16, activation: 'tanh', alpha: 0, useBias: true }));
   model.addLayer(JSON.stringify({ type: 'dense', units: 1, activation: 'sigmoid', alpha: 0, useBias: true }));
   initial.forEach((values, i) => model.setParameter(i, values));
-  model.configureTraining('binaryCrossEntropy', 'adam', 0.01, 0, 0.9, 0.999, 1e-7);
+  const optimizer = { name: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+  model.configureTraining(JSON.stringify({ loss: 'binaryCrossEntropy', optimizer, weightDecay: 0, clipNorm: null }));
   // A different, deterministic visiting order per job.
   const order = Uint32Array.from({ length: samples }, (_, i) => (i * 7 + seedOffset) % samples);
   const ends = Uint32Array.from({ length: samples / 25 }, (_, b) => (b + 1) * 25);
