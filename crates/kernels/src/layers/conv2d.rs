@@ -83,20 +83,26 @@ impl Conv2d {
     /// Fills `patches` with the im2col matrix of `rows` samples; padding reads as 0.
     fn im2col(&self, input: &[f32], patches: &mut [f32]) {
         let [h, w, c] = self.input;
-        let (kw, patch_len) = (self.cols_axis.kernel, self.patch_len());
-        patches.fill(0.0);
+        let (kh, kw, patch_len) = (self.rows_axis.kernel, self.cols_axis.kernel, self.patch_len());
         let sample_len = h * w * c;
         let mut rows = patches.chunks_exact_mut(patch_len);
         for sample in input.chunks_exact(sample_len) {
             for oy in 0..self.shape[0] {
+                let (ky0, ky1, iy0) = self.rows_axis.span(oy, h);
                 for ox in 0..self.shape[1] {
                     let Some(row) = rows.next() else { return };
-                    for (ky, iy) in self.rows_axis.taps(oy, h) {
-                        for (kx, ix) in self.cols_axis.taps(ox, w) {
-                            let from = (iy * w + ix) * c;
-                            let to = (ky * kw + kx) * c;
-                            row[to..to + c].copy_from_slice(&sample[from..from + c]);
+                    // Each kernel row reads one contiguous run of the input row it lands on:
+                    // copy that run whole, and zero only what falls in the padding.
+                    let (kx0, kx1, ix0) = self.cols_axis.span(ox, w);
+                    for (ky, segment) in row.chunks_exact_mut(kw * c).enumerate().take(kh) {
+                        if ky < ky0 || ky >= ky1 {
+                            segment.fill(0.0);
+                            continue;
                         }
+                        let from = ((iy0 + ky - ky0) * w + ix0) * c;
+                        segment[..kx0 * c].fill(0.0);
+                        segment[kx0 * c..kx1 * c].copy_from_slice(&sample[from..from + (kx1 - kx0) * c]);
+                        segment[kx1 * c..].fill(0.0);
                     }
                 }
             }

@@ -52,6 +52,15 @@ impl Axis {
         })
     }
 
+    /// The offsets `[first, end)` of window `o` that land inside an input of `extent`, and the
+    /// input position of `first` (the offsets between read consecutive positions).
+    pub fn span(&self, o: usize, extent: usize) -> (usize, usize, usize) {
+        let start = (o * self.stride) as isize - self.before as isize;
+        let first = (-start).clamp(0, self.kernel as isize) as usize;
+        let end = (extent as isize - start).clamp(first as isize, self.kernel as isize) as usize;
+        (first, end, (start + first as isize).max(0) as usize)
+    }
+
     /// The input positions window `o` covers, as `(first window offset j, input position)`
     /// pairs for the offsets that land inside the input of `extent`.
     pub fn taps(&self, o: usize, extent: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -78,6 +87,27 @@ mod tests {
         assert_eq!(Axis::new(4, 4, 1, Padding::Same).unwrap().before, 1);
         assert_eq!(Axis::new(7, 2, 3, Padding::Valid).unwrap().out, 2);
         assert!(Axis::new(2, 3, 1, Padding::Valid).is_err());
+    }
+
+    #[test]
+    fn spans_are_the_taps_in_one_range() {
+        for (extent, kernel, stride, padding) in [
+            (5, 3, 2, Padding::Same),
+            (7, 5, 1, Padding::Same),
+            (6, 2, 3, Padding::Valid),
+            (1, 4, 1, Padding::Same),
+        ] {
+            let axis = Axis::new(extent, kernel, stride, padding).unwrap();
+            for o in 0..axis.out {
+                let taps: Vec<_> = axis.taps(o, extent).collect();
+                let (first, end, position) = axis.span(o, extent);
+                let from_span: Vec<_> = (first..end).map(|j| (j, position + j - first)).collect();
+                assert_eq!(
+                    taps, from_span,
+                    "extent {extent} kernel {kernel} stride {stride} {padding:?} window {o}"
+                );
+            }
+        }
     }
 
     #[test]
