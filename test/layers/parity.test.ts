@@ -56,6 +56,18 @@ const CASES: ParityCase[] = [
     optimizer: { name: 'momentum', learningRate: 0.05 },
   },
   {
+    name: "two convolutions, the second 'valid' with kernel [2, 3] and stride 2 (the first gets an input gradient through col2im)",
+    inputShape: [7, 9, 2],
+    layers: [
+      { type: 'conv2d', filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh' },
+      { type: 'conv2d', filters: 4, kernelSize: [2, 3], strides: 2, activation: 'relu' },
+      { type: 'avgPool2d', poolSize: 2, padding: 'same' },
+      { type: 'flatten' },
+      { units: 3, activation: 'softmax' },
+    ],
+    optimizer: { name: 'adam', learningRate: 0.02 },
+  },
+  {
     name: 'dense, batch norm, dropout and a linear output on flat data',
     inputShape: [7],
     layers: [

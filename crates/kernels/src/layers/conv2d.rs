@@ -109,7 +109,8 @@ impl Conv2d {
         }
     }
 
-    /// Adds every patch row's gradient back onto the input positions it was read from.
+    /// Adds every patch row's gradient back onto the input positions it was read from (the
+    /// adjoint of `im2col`, run for run).
     fn col2im(&self, patch_gradient: &[f32], dx: &mut [f32]) {
         let [h, w, c] = self.input;
         let (kw, patch_len) = (self.cols_axis.kernel, self.patch_len());
@@ -117,17 +118,17 @@ impl Conv2d {
         let mut rows = patch_gradient.chunks_exact(patch_len);
         for sample in dx.chunks_exact_mut(h * w * c) {
             for oy in 0..self.shape[0] {
+                let (ky0, ky1, iy0) = self.rows_axis.span(oy, h);
                 for ox in 0..self.shape[1] {
                     let Some(row) = rows.next() else { return };
-                    for (ky, iy) in self.rows_axis.taps(oy, h) {
-                        for (kx, ix) in self.cols_axis.taps(ox, w) {
-                            let to = (iy * w + ix) * c;
-                            let from = (ky * kw + kx) * c;
-                            sample[to..to + c]
-                                .iter_mut()
-                                .zip(&row[from..from + c])
-                                .for_each(|(d, &g)| *d += g);
-                        }
+                    let (kx0, kx1, ix0) = self.cols_axis.span(ox, w);
+                    for ky in ky0..ky1 {
+                        let to = ((iy0 + ky - ky0) * w + ix0) * c;
+                        let run = &row[(ky * kw + kx0) * c..(ky * kw + kx1) * c];
+                        sample[to..to + run.len()]
+                            .iter_mut()
+                            .zip(run)
+                            .for_each(|(d, &g)| *d += g);
                     }
                 }
             }
