@@ -11,6 +11,7 @@ import { isNumber, numericColumns, parseCsv, type CsvTable } from '../datasets/c
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIRECTORY, findLabelsFile, loadFashionMnist, loadIdxImages, readIdxFile } from '../datasets/fashion-mnist.js';
 import { planarDataset } from '../datasets/planar.js';
 import type { JsonValue } from '../io/model-file.js';
+import { outputActivation } from '../layers/index.js';
 import type { Network } from '../network.js';
 import { Random } from '../random.js';
 
@@ -143,11 +144,17 @@ export const FASHION_MNIST_ENCODING: DataEncoding = {
   target: { task: 'classification', column: null, classes: FASHION_MNIST_CLASSES },
 };
 
+/** Examples that are images: also the extents of one. */
+export interface ImageExamples extends Examples {
+  /** The extents of each image, `[rows, columns]` for Fashion-MNIST; its pixels are `x` row-major. */
+  imageShape: number[];
+}
+
 /** One split of Fashion-MNIST from `directory` (default: Debian's), at most `limit` images. */
-export async function fashionMnistExamples(directory: string | undefined, split: 'train' | 't10k', limit: number): Promise<Examples> {
+export async function fashionMnistExamples(directory: string | undefined, split: 'train' | 't10k', limit: number): Promise<ImageExamples> {
   const from = directory ?? FASHION_MNIST_DIRECTORY;
   const images = await loadFashionMnist(from, split, limit);
-  return { x: images.pixels, count: images.count, features: images.features, targets: Int32Array.from(images.labels) };
+  return { x: images.pixels, count: images.count, features: images.features, targets: Int32Array.from(images.labels), imageShape: images.shape };
 }
 
 /** Which kind a CSV target column is, when `--task` does not say. */
@@ -255,7 +262,7 @@ function columnIndex(table: CsvTable, name: string, path: string, wanted: string
 export function encodingOf(network: Network, path: string): DataEncoding {
   const saved = network.metadata.data;
   if (saved !== undefined) return checkEncoding(saved, `${path}: metadata.data`, network);
-  const output = network.layers.at(-1)?.activation;
+  const output = outputActivation(network.layers);
   const classes = output === 'softmax' ? network.outputSize : output === 'sigmoid' && network.outputSize === 1 ? 2 : 0;
   const target: ClassTarget | ValueTarget =
     classes > 0

@@ -27,6 +27,7 @@ function overview(): string {
     'Usage:\n' +
     '  ferronet train planar [options]                        the planar flower, 2-4-1, in seconds\n' +
     '  ferronet train fashion-mnist [--data DIR] [options]    Fashion-MNIST, 784-256-128-10\n' +
+    '  ferronet train fashion-mnist --model cnn [options]     Fashion-MNIST, a small CNN\n' +
     '  ferronet train csv FILE --label COLUMN [options]       your own CSV file\n' +
     '  ferronet evaluate MODEL DATA [options]                 loss and accuracy of a saved model\n' +
     '  ferronet predict MODEL DATA [--out FILE] [options]     predictions of a saved model, as CSV\n' +

@@ -3,6 +3,7 @@
  * elsewhere (CI logs), or one JSON object per line for scripts.
  */
 
+import { describeLayer } from '../layers/index.js';
 import type { Network } from '../network.js';
 import type { EpochLogs, FitProgress } from '../trainer.js';
 
@@ -44,9 +45,9 @@ export function duration(seconds: number): string {
   return s >= 3600 ? `${Math.floor(s / 3600)}:${clock.padStart(5, '0')}` : clock;
 }
 
-/** A network's layers for people: `2 → 4 tanh → 1 sigmoid`. */
+/** A network's layers for people: `2 → 4 tanh → 1 sigmoid`, `28x28x1 → conv2d 32 3x3 same relu → … → 10 softmax`. */
 export function describeLayers(network: Network): string {
-  return [String(network.inputSize), ...network.layers.map((layer) => `${layer.units} ${layer.activation}`)].join(' → ');
+  return [network.inputShape.join('x'), ...network.layers.map(describeLayer)].join(' → ');
 }
 
 /** Reports a command's progress and results in one {@link OutputMode}. */
@@ -57,6 +58,8 @@ export class Reporter {
   #bar = '';
   #lastDraw = -Infinity;
   #started = performance.now();
+  /** When the current epoch started: the fit's start, then each epoch's end. */
+  #epochStarted = performance.now();
   /** Whether accuracy means anything (classification) and is shown. */
   #accuracy = true;
 
@@ -82,6 +85,7 @@ export class Reporter {
   /** Starts the clock of a fit; `accuracy` is false for regression, whose accuracy is meaningless. */
   startFit(accuracy: boolean): void {
     this.#started = performance.now();
+    this.#epochStarted = this.#started;
     this.#accuracy = accuracy;
   }
 
@@ -104,9 +108,15 @@ export class Reporter {
     this.#err.write(`\r${this.#bar}\x1b[K`);
   }
 
-  /** An epoch's figures: a line (text) or an object (json). Long runs print every k-th line. */
+  /**
+   * An epoch's figures: a line (text) or an object (json, with the epoch's wall-clock `seconds`,
+   * validation included). Long runs print every k-th line.
+   */
   epoch(epoch: number, epochs: number, logs: EpochLogs): void {
     const accuracy = (value: number | undefined): number | null => (this.#accuracy && value !== undefined ? value : null);
+    const now = performance.now();
+    const seconds = (now - this.#epochStarted) / 1000;
+    this.#epochStarted = now;
     this.json({
       epoch: epoch + 1,
       loss: logs.loss,
@@ -114,6 +124,7 @@ export class Reporter {
       valLoss: logs.valLoss ?? null,
       valAccuracy: accuracy(logs.valAccuracy),
       samplesPerSec: logs.samplesPerSec,
+      seconds,
     });
     const every = epochs <= MAX_EPOCH_LINES ? 1 : roundUp(epochs / 10);
     if ((epoch + 1) % every !== 0 && epoch !== 0 && epoch + 1 !== epochs) return;

@@ -2,7 +2,7 @@
 
 import { BACKEND_NAMES, type BackendName } from '../backends/backend.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIRECTORY } from '../datasets/fashion-mnist.js';
-import { ACTIVATIONS, INITIALIZERS, type ActivationName, type InitializerName, type LayerConfig } from '../layers/index.js';
+import { ACTIVATIONS, formatShape, INITIALIZERS, type ActivationName, type InitializerName, type LayerConfig } from '../layers/index.js';
 import { Network, type LayerWeights } from '../network.js';
 import { OPTIMIZERS, type OptimizerName } from '../optimizers/index.js';
 import { decisionBoundarySvg } from '../plots/decision-boundary.js';
@@ -25,6 +25,7 @@ import {
   type Task,
 } from './data.js';
 import { makeParent, writePicture } from './files.js';
+import { architectureTitle, checkModelFitsData, CNN_LAYERS, MODEL_NAMES, modelJson, modelName, readModelFile, type ModelChoice, type ModelFile } from './model.js';
 import { count, describeLayers, duration, percent, Reporter, type OutputMode, type Terminal } from './report.js';
 
 /** The data sets `train` knows. */
@@ -70,10 +71,11 @@ export const TRAIN_FLAGS: Flags = {
   label: { value: 'COLUMN', help: 'csv: the column to predict (required)' },
   features: { value: 'A,B,...', help: 'csv: the input columns (default: every other column)' },
   task: { value: 'TASK', help: 'csv: classification or regression (default: classification for text or up to 20 whole numbers)' },
+  model: { value: 'NAME|FILE', help: 'mlp (dense layers, --hidden; the default), cnn (fashion-mnist: a small convolutional network), or FILE.json: { inputShape, layers }' },
   epochs: { value: 'N', help: 'passes over the training data' },
   'batch-size': { value: 'N', help: 'examples per update' },
-  hidden: { value: 'N,N,...', help: 'units of each hidden layer' },
-  activation: { value: 'NAME', help: `hidden layers' activation: ${HIDDEN_ACTIVATIONS.join(', ')}` },
+  hidden: { value: 'N,N,...', help: 'mlp: units of each hidden layer' },
+  activation: { value: 'NAME', help: `mlp: hidden layers' activation: ${HIDDEN_ACTIVATIONS.join(', ')}` },
   init: { value: 'NAME', help: `weight initialization: ${INITIALIZERS.join(', ')}` },
   optimizer: { value: 'NAME', help: OPTIMIZERS.join(', ') },
   lr: { value: 'RATE', help: 'learning rate' },
@@ -83,7 +85,7 @@ export const TRAIN_FLAGS: Flags = {
   seed: { value: 'N', help: 'seed of the initial weights, the shuffling and the split' },
   out: { value: 'FILE', help: 'where to save the model (default DATASET.fnet); pictures go beside it' },
   quiet: { help: 'print nothing but errors' },
-  json: { help: 'print one JSON object per line: each epoch, then the test result' },
+  json: { help: 'print one JSON object per line: the network, each epoch, then the test result' },
   help: { help: 'show this help' },
 };
 
@@ -98,6 +100,8 @@ interface TrainSettings {
   label: string | undefined;
   features: string[] | undefined;
   task: Task | undefined;
+  /** The network's architecture. */
+  model: ModelChoice;
   /** The Fashion-MNIST folder, if not the default. */
   data: string | undefined;
   limit: number;
@@ -123,6 +127,8 @@ interface Prepared {
   validation: Examples | null;
   test: Examples | null;
   encoding: DataEncoding;
+  /** The shape of one example as the data has it: `[rows, columns, 1]` for grey images, else `[features]`. */
+  inputShape: number[];
   /** Planar keeps the classic exercise's single sigmoid; others get one softmax unit per class, or one linear unit. */
   output: LayerConfig;
 }
@@ -135,24 +141,22 @@ export async function train(argv: string[], out: Terminal, err: Terminal): Promi
     return 0;
   }
   const report = new Reporter(settings.mode, out, err);
+  // A model file is checked before the data is read: its mistakes show at once.
+  const modelFile = typeof settings.model === 'string' ? null : await readModelFile(settings.model.file);
   const prepared = await prepare(settings);
   const { train: training, validation, test, encoding } = prepared;
   // A default larger than the data (planar's full batch, after a validation split) shrinks to fit it.
   const batchSize = settings.batchSize ?? Math.min(RECIPES[settings.dataset].batchSize, training.count);
   if (batchSize > training.count) throw new UsageError(`--batch-size ${batchSize} is more than the ${training.count} training examples`, 'train');
 
-  const network = await Network.create({
-    inputSize: training.features,
-    layers: [...settings.hidden.map((units) => ({ units, activation: settings.activation })), prepared.output],
-    seed: settings.seed,
-    backend: settings.backend,
-    init: settings.init,
-  });
+  const network = await Network.create({ ...architecture(settings, prepared, modelFile), seed: settings.seed, backend: settings.backend, init: settings.init });
   network.metadata = { data: encoding };
   const trainer = new Trainer(network, { optimizer: { name: settings.optimizer, learningRate: settings.learningRate }, batchSize });
   report.info(`training ${describeLayers(network)} on ${settings.dataset} with the ${network.backend} backend`);
   const sizes = [`${count(training.count)} training`, validation && `${count(validation.count)} validation`, test && `${count(test.count)} test`].filter(Boolean);
-  report.info(`  ${sizes.join(', ')} examples; ${settings.optimizer} lr ${settings.learningRate}, batch ${batchSize}, ${count(settings.epochs)} epochs, seed ${settings.seed}`);
+  report.info(`  ${sizes.join(', ')} examples; ${settings.optimizer} lr ${settings.learningRate}, batch ${batchSize}, ${count(settings.epochs)} epoch${settings.epochs === 1 ? '' : 's'}, seed ${settings.seed}`);
+  report.info(network.summary());
+  report.json(modelJson(network));
 
   const { history, interrupted, keptEpoch } = await fitWithProgress(trainer, prepared, settings, report);
   if (test?.targets) {
@@ -183,6 +187,11 @@ function readSettings(argv: string[]): TrainSettings | null {
     if (line.flags[flag] !== undefined && only !== name) throw new UsageError(`--${flag} applies to train ${only} only`, 'train');
   }
   if (flags.has('quiet') && flags.has('json')) throw new UsageError('--quiet and --json exclude each other', 'train');
+  const model = readModelChoice(flags.text('model', 'mlp'));
+  if (model === 'cnn' && name !== 'fashion-mnist') throw new UsageError('--model cnn applies to train fashion-mnist only (it needs images)', 'train');
+  for (const flag of ['hidden', 'activation']) {
+    if (line.flags[flag] !== undefined && model !== 'mlp') throw new UsageError(`--${flag} applies to --model mlp only`, 'train');
+  }
   const label = flags.text('label');
   if (name === 'csv' && label === undefined) throw new UsageError('train csv needs --label COLUMN', 'train');
   const modelPath = flags.text('out', `${file === undefined ? name : stem(file)}.fnet`);
@@ -194,6 +203,7 @@ function readSettings(argv: string[]): TrainSettings | null {
     label,
     features: flags.list('features'),
     task: flags.text('task') === undefined ? undefined : flags.oneOf<Task>('task', ['classification', 'regression'], 'classification'),
+    model,
     data: flags.text('data'),
     limit: flags.integer('limit', Infinity),
     epochs: flags.integer('epochs', recipe.epochs),
@@ -214,28 +224,52 @@ function readSettings(argv: string[]): TrainSettings | null {
   };
 }
 
+/** `--model`'s value: a name of {@link MODEL_NAMES}, or a file ending in `.json`. */
+function readModelChoice(text: string): ModelChoice {
+  if (text.endsWith('.json')) return { file: text };
+  if (!(MODEL_NAMES as readonly string[]).includes(text)) throw new UsageError(`--model: expected ${MODEL_NAMES.join(', ')} or a FILE.json, got ${JSON.stringify(text)}`, 'train');
+  return text as (typeof MODEL_NAMES)[number];
+}
+
+/** The input shape and layers of the network `--model` chooses, for the prepared data. */
+function architecture(settings: TrainSettings, prepared: Prepared, modelFile: ModelFile | null): { inputShape: readonly number[]; layers: LayerConfig[] } {
+  if (modelFile !== null) {
+    checkModelFitsData(modelFile, prepared.train.features, prepared.encoding.target, settings.file ?? settings.dataset);
+    return { inputShape: modelFile.inputShape, layers: modelFile.layers };
+  }
+  if (settings.model === 'cnn') {
+    if (prepared.inputShape.length !== 3) throw new UsageError(`--model cnn needs grey images, got examples of shape ${formatShape(prepared.inputShape)}`, 'train');
+    return { inputShape: prepared.inputShape, layers: [...CNN_LAYERS, prepared.output] };
+  }
+  return { inputShape: [prepared.train.features], layers: [...settings.hidden.map((units) => ({ units, activation: settings.activation })), prepared.output] };
+}
+
 async function prepare(settings: TrainSettings): Promise<Prepared> {
   const { dataset, validationSplit, seed } = settings;
   if (dataset === 'planar') {
     const { examples, encoding } = planarExamples();
     const [train, validation] = splitExamples(examples, validationSplit, seed);
-    return { train, validation, test: null, encoding, output: { units: 1, activation: 'sigmoid' } };
+    return { train, validation, test: null, encoding, inputShape: [examples.features], output: { units: 1, activation: 'sigmoid' } };
   }
   if (dataset === 'fashion-mnist') {
-    const [train, validation] = splitExamples(await fashionMnistExamples(settings.data, 'train', settings.limit), validationSplit, seed);
+    const images = await fashionMnistExamples(settings.data, 'train', settings.limit);
+    const [train, validation] = splitExamples(images, validationSplit, seed);
     const test = await fashionMnistExamples(settings.data, 't10k', settings.limit);
-    return { train, validation, test, encoding: FASHION_MNIST_ENCODING, output: { units: FASHION_MNIST_CLASSES.length, activation: 'softmax' } };
+    // One channel: NHWC with c = 1 is the pixels' own row-major order, the MLP's inputs as they are.
+    const inputShape = images.imageShape.length === 2 ? [...images.imageShape, 1] : [images.features];
+    return { train, validation, test, encoding: FASHION_MNIST_ENCODING, inputShape, output: { units: FASHION_MNIST_CLASSES.length, activation: 'softmax' } };
   }
   const { examples, features, target } = await csvTrainingExamples(settings.file as string, settings.label as string, settings.features, settings.task);
   const [train, validation] = splitExamples(examples, validationSplit, seed);
   // Statistics of the training part only: the validation part stays unseen.
   const { mean, std } = featureStatistics(train);
+  const inputShape = [features.length];
   if (target.task === 'classification') {
-    return { train, validation, test: null, encoding: { source: 'csv', features, mean, std, target }, output: { units: target.classes.length, activation: 'softmax' } };
+    return { train, validation, test: null, encoding: { source: 'csv', features, mean, std, target }, inputShape, output: { units: target.classes.length, activation: 'softmax' } };
   }
   const values = featureStatistics({ ...train, x: train.targets as Float32Array, features: 1 });
   const encoding: DataEncoding = { source: 'csv', features, mean, std, target: { ...target, mean: values.mean[0] as number, std: values.std[0] as number } };
-  return { train, validation, test: null, encoding, output: { units: 1, activation: 'linear' } };
+  return { train, validation, test: null, encoding, inputShape, output: { units: 1, activation: 'linear' } };
 }
 
 /**
@@ -300,7 +334,7 @@ async function saveResults(network: Network, prepared: Prepared, fit: { history:
   await makeParent(modelPath);
   await network.save(modelPath);
   const written = [modelPath];
-  const title = `${settings.file === undefined ? settings.dataset : stem(settings.file)} · ${describeLayers(network)}`;
+  const title = `${settings.file === undefined ? settings.dataset : stem(settings.file)} · ${architectureTitle(network, modelName(settings.model))}`;
   const base = modelPath.replace(/\.fnet$/, '');
   if (fit.history.epochs > 0) {
     written.push(...(await writePicture(`${base}-training.svg`, trainingCurvesSvg({ title, ...fit, accuracy: encoding.target.task === 'classification' }))));
@@ -327,10 +361,15 @@ export function trainHelp(): string {
   });
   return (
     'Usage: ferronet train planar [options]\n' +
-    '       ferronet train fashion-mnist [--data DIR] [--limit N] [options]\n' +
+    '       ferronet train fashion-mnist [--data DIR] [--limit N] [--model cnn] [options]\n' +
     '       ferronet train csv FILE --label COLUMN [--features A,B] [--task TASK] [options]\n\n' +
-    'Trains a network, prints its progress, saves it (--out) and draws its training curves\n' +
-    '(and, for two inputs, its decision boundary) as SVG, plus PNG where rsvg-convert exists.\n\n' +
+    'Trains a network, prints its summary and progress, saves it (--out) and draws its training\n' +
+    'curves (and, for two inputs, its decision boundary) as SVG, plus PNG where rsvg-convert exists.\n' +
+    'The network is --model: mlp, dense layers (--hidden, --activation) and an output layer\n' +
+    'that fits the data; cnn (fashion-mnist), conv2d 32 3x3 same relu, maxPool2d 2, batchNorm,\n' +
+    'conv2d 64 3x3 same relu, maxPool2d 2, flatten, dropout 0.25, dense 128 relu, dense 10\n' +
+    'softmax on [28, 28, 1] images; or a JSON file { "inputShape": [...], "layers": [...] }\n' +
+    'of the layer configs of Network.create, output layer included (docs/layers.md).\n\n' +
     flagList(TRAIN_FLAGS) +
     `\nDefaults by data set:\n  ${''.padEnd(19)}${DATASETS.map((d) => d.padEnd(15)).join('').trimEnd()}\n${rows.join('\n')}\n`
   );

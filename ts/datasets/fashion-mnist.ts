@@ -24,6 +24,8 @@ export interface LabeledImages {
   count: number;
   /** Pixels per image. */
   features: number;
+  /** The extents of one image: the IDX file's dimensions after the count, `[rows, columns]` for Fashion-MNIST. */
+  shape: number[];
 }
 
 /** The training or the test half of the data set. */
@@ -47,7 +49,7 @@ export async function loadIdxImages(imagesPath: string, labelsPath: string, limi
   }
   const count = Math.min(imageCount, limit);
   const features = shape.reduce((product, dimension) => product * dimension, 1);
-  return { pixels: Float32Array.from(images.data.subarray(0, count * features)), labels: labels.data.slice(0, count), count, features };
+  return { pixels: Float32Array.from(images.data.subarray(0, count * features)), labels: labels.data.slice(0, count), count, features, shape };
 }
 
 /**
