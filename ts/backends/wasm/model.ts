@@ -3,7 +3,8 @@
  * copied into module memory once per fit; inference inputs once per call.
  */
 
-import { outputLength, trainingConfigJson, type BackendModel, type Evaluation, type OptimizerState, type TrainingData, type TrainingSettings, type TrainOutcome } from '../backend.js';
+import type { BackendModel, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
+import { RustModel } from '../rust-model.js';
 import type { ResolvedLayer } from '../../layers/types.js';
 import type { LossName } from '../../losses/index.js';
 import type * as bindings from './generated/ferronet_wasm.js';
@@ -15,19 +16,14 @@ interface ModuleData extends TrainingData {
   y: bindings.Tensor;
 }
 
-export class WasmModel implements BackendModel {
-  readonly #model: bindings.Model;
-  readonly #outputs: number;
-
+export class WasmModel extends RustModel<bindings.Model> implements BackendModel {
   constructor(
     private readonly wasm: Bindings,
     private readonly memory: WebAssembly.Memory,
     inputShape: readonly number[],
     layers: readonly ResolvedLayer[],
   ) {
-    this.#model = new wasm.Model(Uint32Array.from(inputShape));
-    for (const layer of layers) this.#model.addLayer(JSON.stringify(layer));
-    this.#outputs = outputLength(layers);
+    super(new wasm.Model(Uint32Array.from(inputShape)), layers);
   }
 
   /** Copies `values` into a new module tensor; the caller frees it. */
@@ -37,46 +33,10 @@ export class WasmModel implements BackendModel {
     return tensor;
   }
 
-  parameter(index: number): Float32Array {
-    return this.#model.parameter(index);
-  }
-
-  setParameter(index: number, values: Float32Array): void {
-    this.#model.setParameter(index, values);
-  }
-
-  setRandomState(state: Uint32Array): void {
-    this.#model.setRandomState(state);
-  }
-
-  randomState(): Uint32Array {
-    return this.#model.randomState();
-  }
-
-  configureTraining(settings: TrainingSettings): void {
-    this.#model.configureTraining(trainingConfigJson(settings));
-  }
-
-  setLearningRate(rate: number): void {
-    this.#model.setLearningRate(rate);
-  }
-
-  optimizerState(): OptimizerState {
-    const buffers = Array.from({ length: this.#model.optimizerStateCount() }, (_, i) => this.#model.optimizerState(i));
-    return { step: this.#model.optimizerStep(), buffers };
-  }
-
-  setOptimizerState({ step, buffers }: OptimizerState): void {
-    buffers.forEach((values, i) => {
-      this.#model.setOptimizerState(i, values);
-    });
-    this.#model.setOptimizerStep(step);
-  }
-
   predict(x: Float32Array, rows: number): Float32Array {
     const [predictions] = this.#withOutput(rows, (out) => {
       this.#withInput(x, (input) => {
-        this.#model.predict(input, rows, out);
+        this.model.predict(input, rows, out);
       });
     });
     return predictions;
@@ -84,7 +44,7 @@ export class WasmModel implements BackendModel {
 
   evaluate(loss: LossName, x: Float32Array, y: Float32Array, rows: number): Evaluation {
     const [predictions, [value, correct]] = this.#withOutput(rows, (out) =>
-      this.#withInput(x, (input) => this.#withInput(y, (targets) => this.#model.evaluate(loss, input, targets, rows, out))),
+      this.#withInput(x, (input) => this.#withInput(y, (targets) => this.model.evaluate(loss, input, targets, rows, out))),
     );
     return { loss: value as number, correct: correct as number, predictions };
   }
@@ -103,12 +63,12 @@ export class WasmModel implements BackendModel {
   trainBatches(data: TrainingData, indices: Uint32Array, batchEnds: Uint32Array, losses: Float64Array, correct: Uint32Array): TrainOutcome {
     const { x, y, samples } = data as ModuleData;
     // wasm-bindgen copies the two record arrays into module memory and back out.
-    const [batches, diverged] = this.#model.trainBatches(x, y, samples, indices, batchEnds, losses, correct);
+    const [batches, diverged] = this.model.trainBatches(x, y, samples, indices, batchEnds, losses, correct);
     return { batches: batches as number, diverged: diverged === 1 };
   }
 
   dispose(): void {
-    this.#model.free();
+    this.model.free();
   }
 
   /** Runs `use` with a module copy of `values`, freed afterwards. */
@@ -123,7 +83,7 @@ export class WasmModel implements BackendModel {
 
   /** Runs `use` with a module tensor for `[rows][outputs]` results; returns them copied out, and what `use` returned. */
   #withOutput<R>(rows: number, use: (tensor: bindings.Tensor) => R): [Float32Array, R] {
-    const tensor = new this.wasm.Tensor(rows * this.#outputs);
+    const tensor = new this.wasm.Tensor(rows * this.outputs);
     try {
       const result = use(tensor);
       // Read through a fresh view: the call may have grown the memory.
