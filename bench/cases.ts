@@ -3,12 +3,12 @@
 import { Random } from '../ts/random.js';
 import { planarDataset } from '../ts/datasets/planar.js';
 import { loadFashionMnist } from './fashion-mnist.js';
-import { DEFAULT_MEASURE, medianEpochMs, medianMs } from './measure.js';
-import { GEMM_SIZES, INFERENCE_BATCHES, MLP, PLANAR, type CaseName, type Result } from './spec.js';
+import { DEFAULT_MEASURE, medianEpochMs, medianEpochMsLearning, medianMs } from './measure.js';
+import { CNN, GEMM_SIZES, INFERENCE_BATCHES, MLP, PLANAR, type CaseName, type Result } from './spec.js';
 import type { Subject } from './subject.js';
 
 /** The parameters of one measurement (size, batch, steps) and its figures. */
-export type Measurement = Pick<Result, 'n' | 'batch' | 'steps' | 'gflops' | 'samplesPerSec' | 'ms' | 'latencyMs'>;
+export type Measurement = Pick<Result, 'n' | 'batch' | 'steps' | 'gflops' | 'samplesPerSec' | 'ms' | 'latencyMs' | 'firstLoss' | 'lastLoss'>;
 
 type Driver = (subject: Subject, report: (measurement: Measurement) => void) => Promise<void>;
 
@@ -60,6 +60,17 @@ const drivers: Record<CaseName, Driver> = {
       timed.dispose?.();
       report({ batch, latencyMs: ms, samplesPerSec: (batch * 1000) / ms });
     }
+  },
+
+  async cnn(subject, report) {
+    const cnn = subject.cnn?.bind(subject) ?? missing('cnn');
+    const { cnnSamples, cnnEpochs } = subject.pace;
+    // The images' 784 bytes are row-major 28x28, which is [28][28][1] in NHWC.
+    const { x, labels } = loadFashionMnist('train', cnnSamples);
+    const training = await cnn(x, labels);
+    const { ms, firstLoss, lastLoss } = await medianEpochMsLearning(training, cnnEpochs);
+    training.dispose?.();
+    report({ batch: CNN.batch, samplesPerSec: (cnnSamples * 1000) / ms, firstLoss, lastLoss });
   },
 };
 

@@ -25,6 +25,7 @@ const COLUMNS: Record<CaseName, Column[]> = {
     { label: `batch ${smallBatch} latency (ms)`, match: (r) => r.batch === smallBatch, value: (r) => r.latencyMs, higherIsBetter: false },
     { label: `batch ${largeBatch} (samples/s)`, match: (r) => r.batch === largeBatch, value: (r) => r.samplesPerSec, higherIsBetter: true },
   ],
+  cnn: [{ label: 'samples/s', match: () => true, value: (r) => r.samplesPerSec, higherIsBetter: true }],
 };
 
 const TITLES: Record<CaseName, string> = {
@@ -32,6 +33,7 @@ const TITLES: Record<CaseName, string> = {
   mlp: 'MLP 784-256-128-10 training on Fashion-MNIST (samples/s, higher is better)',
   planar: 'planar 2-4-1, 10,000 full-batch steps (ms, lower is better)',
   inference: 'MLP 784-256-128-10 inference',
+  cnn: 'CNN conv32-pool-conv64-pool-dense128-10 training on Fashion-MNIST (samples/s, higher is better)',
 };
 
 /** A row of a table: one backend at one thread count. */
@@ -90,7 +92,8 @@ function mainTable(name: CaseName, caseLines: Line[]): string {
       return `${number(value)} (${times(speedup(value, figure(baseline, column), column.higherIsBetter))})`;
     });
     const first = line.results[0];
-    const notes = [first?.kernel && `kernel ${first.kernel}`, first?.note, first?.error && `**error:** ${first.error}`].filter(Boolean);
+    const losses = first?.firstLoss !== undefined && first.lastLoss !== undefined && `loss ${first.firstLoss.toFixed(3)} → ${first.lastLoss.toFixed(3)}`;
+    const notes = [first?.kernel && `kernel ${first.kernel}`, losses, first?.note, first?.error && `**error:** ${first.error}`].filter(Boolean);
     return [line.backend, String(line.threads), ...cells, notes.join('; ')];
   });
   return table(header, body);

@@ -1,7 +1,7 @@
 /** Timing: tinybench for repeatable operations, epoch timestamps for training loops. */
 
 import { Bench } from 'tinybench';
-import type { Timed, Training } from './subject.js';
+import type { LossTraining, Timed, Training } from './subject.js';
 
 /** Limits of one tinybench measurement. */
 export interface MeasureOptions {
@@ -35,6 +35,31 @@ export async function medianEpochMs(training: Training, epochs: number): Promise
   await training.fit(epochs + 1, () => {
     ends.push(performance.now());
   });
+  return medianBetween(ends, epochs);
+}
+
+/**
+ * {@link medianEpochMs} for a training that reports its losses, with the mean training loss of
+ * the first (warmup) epoch and of the last. Throws unless the last is finite and below the
+ * first: a row whose network did not learn measured nothing worth reporting.
+ */
+export async function medianEpochMsLearning(training: LossTraining, epochs: number): Promise<{ ms: number; firstLoss: number; lastLoss: number }> {
+  const ends: number[] = [];
+  const losses: number[] = [];
+  await training.fit(epochs + 1, (loss) => {
+    ends.push(performance.now());
+    losses.push(loss);
+  });
+  const ms = medianBetween(ends, epochs);
+  const [firstLoss = Number.NaN, lastLoss = Number.NaN] = [losses[0], losses.at(-1)];
+  if (!Number.isFinite(firstLoss) || !Number.isFinite(lastLoss) || !(lastLoss < firstLoss)) {
+    throw new Error(`the training loss did not fall: ${firstLoss} in the first epoch, ${lastLoss} in the last`);
+  }
+  return { ms, firstLoss, lastLoss };
+}
+
+/** The median time between consecutive epoch ends, after checking that all `epochs + 1` ended. */
+function medianBetween(ends: readonly number[], epochs: number): number {
   if (ends.length !== epochs + 1) throw new Error(`training stopped after ${ends.length} of ${epochs + 1} epochs`);
   return median(ends.slice(1).map((end, i) => end - (ends[i] as number)));
 }

@@ -22,7 +22,7 @@ export interface Row {
 }
 
 const cores = availableParallelism();
-const ALL: readonly CaseName[] = ['gemm', 'mlp', 'planar', 'inference'];
+const ALL: readonly CaseName[] = ['gemm', 'mlp', 'planar', 'inference', 'cnn'];
 const NO_GEMM: readonly CaseName[] = ['mlp', 'planar', 'inference'];
 
 /**

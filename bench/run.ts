@@ -3,7 +3,7 @@
  * benchmarks at once), then a Markdown report. Options:
  *
  *   --json           one JSON result per line on stdout instead of the report (progress on stderr)
- *   --only CASE      one case: gemm, mlp, planar or inference
+ *   --only CASE      one case: gemm, mlp, planar, inference or cnn
  *   --backend LIST   only these rows' backends, comma-separated (e.g. native,numpy)
  *   --max-wait S     before each row, wait up to S seconds (default 120, 0: never) until the
  *                    cores the row needs are idle (a 1-thread row tolerates work on other cores)

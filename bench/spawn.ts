@@ -8,8 +8,8 @@ import { GEMM_SIZES, type CaseName, type Result } from './spec.js';
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 const NUMPY_SCRIPT = fileURLToPath(new URL('./numpy_gemm.py', import.meta.url));
-/** A row that takes longer is stuck (the slowest peers need about two minutes). */
-const ROW_TIMEOUT_MS = 15 * 60_000;
+/** A row that takes longer is stuck (the slowest peers need about two minutes, tfjs-cpu's CNN about ten). */
+const ROW_TIMEOUT_MS = 30 * 60_000;
 
 function childEnv(row: Row): NodeJS.ProcessEnv {
   // A variable the row maps to undefined is left out, even when the caller has it set.

@@ -1,11 +1,11 @@
 /**
- * What every row of the benchmark runs: the cases of issue 5 and their fixed parameters. Each
- * subject (ferronet's backends and the peers) builds the same thing where its API allows and
- * says where it cannot in its notes.
+ * What every row of the benchmark runs: the cases of issue 5 and the CNN of issues 11 and 14,
+ * with their fixed parameters. Each subject (ferronet's backends and the peers) builds the same
+ * thing where its API allows and says where it cannot in its notes.
  */
 
 /** The cases, in the order they run and are reported. */
-export const CASES = ['gemm', 'mlp', 'planar', 'inference'] as const;
+export const CASES = ['gemm', 'mlp', 'planar', 'inference', 'cnn'] as const;
 
 /** One case of the benchmark. */
 export type CaseName = (typeof CASES)[number];
@@ -18,6 +18,13 @@ export const MLP = { inputs: 784, hidden: [256, 128], classes: 10, batch: 128, l
 
 /** The planar flower exercise: 2-4-1 tanh/sigmoid, full-batch SGD, 10,000 steps. */
 export const PLANAR = { steps: 10_000, hidden: 4, learningRate: 1.2 } as const;
+
+/**
+ * The Fashion-MNIST CNN (issue 14's table): 28x28x1 inputs, conv2d 32 3x3 'same' relu, 2x2 max
+ * pooling, conv2d 64 3x3 'same' relu, 2x2 max pooling, flatten, dense 128 relu, dense 10
+ * softmax; SGD on batches of 128.
+ */
+export const CNN = { inputShape: [28, 28, 1], filters: [32, 64], kernelSize: 3, poolSize: 2, hidden: 128, classes: 10, batch: 128, learningRate: 0.01 } as const;
 
 /** Inference batch sizes of the MLP: one sample (latency) and a large batch (throughput). */
 export const INFERENCE_BATCHES = [1, 1024] as const;
@@ -32,15 +39,19 @@ export interface Pace {
   readonly mlpSamples: number;
   /** Timed MLP epochs, after one untimed warmup epoch. */
   readonly mlpEpochs: number;
+  /** Training samples per CNN epoch (a multiple of the batch). */
+  readonly cnnSamples: number;
+  /** Timed CNN epochs, after one untimed warmup epoch. */
+  readonly cnnEpochs: number;
   /** Minimum timed runs of a planar training or an inference batch (tinybench also runs for at least a second). */
   readonly runs: number;
 }
 
 /** The paces subjects choose from. */
 export const PACES = {
-  fast: { mlpSamples: 12_800, mlpEpochs: 5, runs: 10 },
-  slow: { mlpSamples: 1_280, mlpEpochs: 3, runs: 3 },
-  crawl: { mlpSamples: 128, mlpEpochs: 2, runs: 1 },
+  fast: { mlpSamples: 12_800, mlpEpochs: 5, cnnSamples: 2_560, cnnEpochs: 3, runs: 10 },
+  slow: { mlpSamples: 1_280, mlpEpochs: 3, cnnSamples: 256, cnnEpochs: 2, runs: 3 },
+  crawl: { mlpSamples: 128, mlpEpochs: 2, cnnSamples: 128, cnnEpochs: 1, runs: 1 },
 } as const satisfies Record<string, Pace>;
 
 /** One line of `npm run bench -- --json`: a measurement, or why a row could not run. */
@@ -65,6 +76,10 @@ export interface Result {
   ms?: number;
   /** Median latency of one inference call. */
   latencyMs?: number;
+  /** The mean training loss of the first (warmup) epoch (cnn). */
+  firstLoss?: number;
+  /** The mean training loss of the last epoch (cnn): finite and below `firstLoss`, or the row fails. */
+  lastLoss?: number;
   /** The BLAS kernel a numpy row ran (from threadpoolctl). */
   kernel?: string;
   /** Where this row differs from the case's specification. */

@@ -22,6 +22,14 @@ export interface Training {
   dispose?: () => void;
 }
 
+/** A network ready to train that reports each epoch's mean training loss, so a case can check that it learned. */
+export interface LossTraining {
+  /** Trains `epochs` passes over the data, calling `onEpochEnd` with each one's mean training loss. */
+  fit(epochs: number, onEpochEnd: (loss: number) => void): Promise<void>;
+  /** Frees the network and its data. */
+  dispose?: () => void;
+}
+
 /** A library under test. Methods it lacks are cases it cannot run. */
 export interface Subject {
   /** How much work a measurement gets. */
@@ -40,4 +48,6 @@ export interface Subject {
   planar?(x: Float32Array, y: Float32Array): Promise<Timed>;
   /** One forward pass of the MLP over the first `batch` rows of `x`, returning the outputs. */
   inference?(x: Float32Array, batch: number): Promise<Timed>;
+  /** The Fashion-MNIST CNN on `x` ([samples][28][28][1]) and class indices `labels`. */
+  cnn?(x: Float32Array, labels: Uint8Array): Promise<LossTraining>;
 }

@@ -8,6 +8,7 @@ import {
   availableBackends,
   Network,
   planarDataset,
+  Random,
   Trainer,
   trainInWorker,
   type BackendName,
@@ -16,6 +17,7 @@ import {
   type NetworkOptions,
   type TrainerOptions,
 } from 'ferronet';
+import { trainCnn, trainCnnInWorker, type CnnOutcome } from './cnn.js';
 import { DATASETS, type DatasetName, type Suggested } from './datasets.js';
 import { trainParityRun } from './parity.js';
 import { drawBoundary, drawLoss, viewOf, type View } from './plot.js';
@@ -24,6 +26,8 @@ import { drawBoundary, drawLoss, viewOf, type View } from './plot.js';
 interface DemoTestHook {
   /** Trains the fixed parity run on the page's wasm backend and returns its parameters. */
   trainParityRun(): Promise<number[][]>;
+  /** Trains the small CNN of web/cnn.ts on the page's backend, in the page or in the demo's worker. */
+  trainCnn(where: 'page' | 'worker'): Promise<CnnOutcome>;
 }
 
 declare global {
@@ -238,6 +242,8 @@ field('dataset').addEventListener('change', (event) => {
 
 window.ferronetDemo = {
   trainParityRun: () => trainParityRun({ Network, Trainer, planarDataset }, 'wasm'),
+  trainCnn: (where) =>
+    where === 'page' ? trainCnn({ Network, Trainer, Random }, 'auto') : trainCnnInWorker({ Network, Trainer, Random, trainInWorker }, trainingWorker()),
 };
 
 chooseDataset('planar');

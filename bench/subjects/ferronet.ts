@@ -2,7 +2,7 @@
 
 // The Node entry point, as users import it (it also sets up the Node platform).
 import { loadBackend, Network, Trainer, type BackendName } from '../../ts/index.js';
-import { MLP, PACES, PLANAR } from '../spec.js';
+import { CNN, MLP, PACES, PLANAR } from '../spec.js';
 import type { Subject, Timed } from '../subject.js';
 
 function mlpNetwork(backend: BackendName): Promise<Network> {
@@ -14,10 +14,34 @@ function mlpNetwork(backend: BackendName): Promise<Network> {
   });
 }
 
+function cnnNetwork(backend: BackendName): Promise<Network> {
+  const [first, second] = CNN.filters;
+  const convolution = (filters: number) => ({ type: 'conv2d', filters, kernelSize: CNN.kernelSize, padding: 'same', activation: 'relu' }) as const;
+  const pooling = { type: 'maxPool2d', poolSize: CNN.poolSize } as const;
+  return Network.create({
+    inputShape: [...CNN.inputShape],
+    layers: [
+      convolution(first),
+      pooling,
+      convolution(second),
+      pooling,
+      { type: 'flatten' },
+      { type: 'dense', units: CNN.hidden, activation: 'relu' },
+      { type: 'dense', units: CNN.classes, activation: 'softmax' },
+    ],
+    backend,
+    seed: 1,
+  });
+}
+
 /** ferronet on `backend`; the ts backend gets a lighter pace, being the plain-loop baseline. */
 export function ferronet(backend: BackendName): Subject {
+  const pace = backend === 'ts' ? PACES.slow : PACES.fast;
   return {
-    pace: backend === 'ts' ? PACES.slow : PACES.fast,
+    pace,
+    ...(backend === 'ts' && {
+      notes: { cnn: `${pace.cnnSamples} samples per epoch, ${pace.cnnEpochs} timed (native and wasm: ${PACES.fast.cnnSamples.toLocaleString('en-US')}, ${PACES.fast.cnnEpochs})` },
+    }),
 
     async gemm(n, a, b) {
       const kernels = await loadBackend(backend);
@@ -79,6 +103,28 @@ export function ferronet(backend: BackendName): Subject {
         },
       };
       return Promise.resolve(timed);
+    },
+
+    async cnn(x, labels) {
+      const network = await cnnNetwork(backend);
+      const trainer = new Trainer(network, {
+        loss: 'categoricalCrossEntropy',
+        optimizer: { name: 'sgd', learningRate: CNN.learningRate },
+        batchSize: CNN.batch,
+      });
+      return {
+        fit: async (epochs, onEpochEnd) => {
+          await trainer.fit(x, labels, {
+            epochs,
+            onEpochEnd: (_, logs) => {
+              onEpochEnd(logs.loss);
+            },
+          });
+        },
+        dispose: () => {
+          network.dispose();
+        },
+      };
     },
 
     async inference(x, batch) {

@@ -1,7 +1,8 @@
 /**
  * The demo page, built with Vite and driven in Debian's Chromium: it trains on the wasm
  * backend in the page and in a Web Worker, redraws as it goes, agrees with the ts backend in
- * Node, and logs nothing to the console. Leaves test-results/browser-demo.png behind.
+ * Node, trains a small CNN in the page and in a worker through its test hook, and logs nothing
+ * to the console. Leaves test-results/browser-demo.png behind.
  */
 
 import { existsSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Network, planarDataset, Trainer } from '../../ts/index.js';
+import { Network, planarDataset, Random, Trainer } from '../../ts/index.js';
+import { CNN_EPOCHS, trainCnn, type CnnOutcome } from '../../web/cnn.js';
 import { trainParityRun } from '../../web/parity.js';
 import { expectClose } from '../helpers.js';
 import { serveDirectory, type StaticServer } from './static-server.js';
@@ -163,6 +165,40 @@ it('matches the ts backend in Node within 1e-4 after 100 steps', async () => {
     });
   });
   console.log(`parity: largest |wasm in Chromium - ts in Node| = ${largestDifference.toExponential(2)}`);
+});
+
+/** Trains web/cnn.ts's CNN in the page, on its own thread or in the demo's worker, and checks that it learned. */
+async function trainCnnInPage(where: 'page' | 'worker'): Promise<CnnOutcome> {
+  const run = await page.evaluate((place) => (window.ferronetDemo as NonNullable<Window['ferronetDemo']>).trainCnn(place), where);
+  console.log(`cnn in the ${where}: ${run.backend}, loss ${run.loss[0]?.toFixed(4)} -> ${run.loss.at(-1)?.toFixed(4)}, held-out accuracy ${run.accuracy}`);
+  expect(run.backend).toBe('wasm');
+  expect(run.loss).toHaveLength(CNN_EPOCHS);
+  expect(run.loss.every(Number.isFinite)).toBe(true);
+  expect(run.loss.at(-1)).toBeLessThan((run.loss[0] as number) / 2);
+  // Chance is 0.5; a dense network with a hidden layer reaches about 0.8 (web/cnn.ts).
+  expect(run.accuracy).toBeGreaterThanOrEqual(0.9);
+  return run;
+}
+
+it('trains a small CNN past 90% on held-out images on wasm in the page', async () => {
+  await trainCnnInPage('page');
+});
+
+it('trains the same CNN in a Web Worker, to the very weights the page got', async () => {
+  const [inPage, inWorker] = [await trainCnnInPage('page'), await trainCnnInPage('worker')];
+  // The same wasm module from the same seeds: bit-identical, whichever thread ran it.
+  expect(inWorker.weights).toEqual(inPage.weights);
+  expect(inWorker.loss).toEqual(inPage.loss);
+});
+
+it("matches the ts backend's CNN in Node within 1e-4 after the same run", async () => {
+  const inPage = await trainCnnInPage('page');
+  const inNode = await trainCnn({ Network, Trainer, Random }, 'ts');
+  expect(inPage.weights.length).toBe(inNode.weights.length);
+  inNode.weights.forEach((expected, index) => {
+    expectClose(inPage.weights[index] as number[], expected, 1e-4, 1e-2);
+  });
+  expect(inPage.accuracy).toBe(inNode.accuracy);
 });
 
 it('logged no errors or warnings to the console', () => {

@@ -6,11 +6,11 @@ import type { EpochLogs, FitProgress, History, LabeledData, TrainerOptions } fro
 
 /** A whole training run, as the page hands it to a worker (the arrays are copied). */
 export interface WorkerTrainingRequest {
-  /** The network to build in the worker; `backend` defaults to `'auto'`: wasm, else ts. */
+  /** The network to build in the worker, any `{ inputShape, layers }`; `backend` defaults to `'auto'`: wasm, else ts. */
   network: NetworkOptions;
   /** How to train it. */
   trainer?: TrainerOptions;
-  /** Inputs, `[samples][inputSize]` row-major. */
+  /** Inputs, `[samples][...inputShape]` row-major. */
   x: Float32Array;
   /** Targets, `[samples][outputs]`, or class indices for categorical cross-entropy. */
   y: Float32Array | Int32Array | Uint8Array;

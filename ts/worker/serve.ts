@@ -12,7 +12,7 @@ interface WorkerScope {
 }
 
 function buffersOf(weights: LayerWeights[]): ArrayBuffer[] {
-  return weights.flatMap((layer) => [layer.weights.buffer as ArrayBuffer, layer.bias.buffer as ArrayBuffer]);
+  return weights.flatMap((layer) => Object.values(layer).map((values) => values.buffer as ArrayBuffer));
 }
 
 /**
