@@ -62,7 +62,7 @@ describe('train planar, then evaluate and predict', () => {
     expect(lines[2]).toMatch(/^Layer \(type\) +Output Shape +Param #$/);
     expect(lines[4]).toMatch(/^layers\[0\] \(dense\) +\[4\] +12$/);
     expect(lines.indexOf('Total params: 17')).toBeLessThan(lines.findIndex((line) => line.startsWith('epoch')));
-    expect(lines.filter((line) => /^epoch +\d+\/300 {2}loss \d\.\d{4} {2}accuracy \d+\.\d\d% {2}[\d,]+ samples\/s$/.test(line))).toHaveLength(7); // 1, 50, ..., 300
+    expect(lines.filter((line) => /^epoch +\d+\/300 {2}loss \d\.\d{4} {2}accuracy \d+\.\d\d% {2}lr 1\.2 {2}[\d,]+ samples\/s$/.test(line))).toHaveLength(7); // 1, 50, ..., 300
     expect(stdout).toMatch(/trained 300 epochs in [\d.]+ s \([\d,]+ samples\/s\): loss 0\.\d{4}, accuracy \d+\.\d\d%/);
     expect(stdout).toContain('wrote planar/model.fnet, planar/model-training.svg');
     expect(await readFile(join(directory, 'planar/model-boundary.svg'), 'utf8')).toContain('</svg>');
@@ -99,7 +99,7 @@ describe('train planar, then evaluate and predict', () => {
       trainableParams: 17,
     });
     expect(objects).toHaveLength(5);
-    expect(Object.keys(objects[0] ?? {})).toEqual(['epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'samplesPerSec', 'seconds']);
+    expect(Object.keys(objects[0] ?? {})).toEqual(['epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'learningRate', 'samplesPerSec', 'seconds']);
     expect(objects.map((o) => o.epoch)).toEqual([1, 2, 3, 4, 5]);
     expect(objects.every((o) => typeof o.valAccuracy === 'number' && o.valAccuracy <= 1)).toBe(true);
     expect(await ferronet('train', 'planar', '--epochs', '5', '--quiet', '--out', 'json/quiet.fnet')).toEqual({ code: 0, stdout: '', stderr: '' });

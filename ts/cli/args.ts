@@ -75,7 +75,7 @@ export class FlagReader {
     if (text === undefined) return fallback;
     const value = Number(text);
     if (!/^[+-]?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < minimum) {
-      this.#fail(name, minimum === 1 ? 'a positive integer' : `an integer of at least ${minimum}`, text);
+      this.fail(name, minimum === 1 ? 'a positive integer' : `an integer of at least ${minimum}`, text);
     }
     return value;
   }
@@ -90,7 +90,16 @@ export class FlagReader {
     const text = this.text(name);
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value) || value <= 0) this.#fail(name, 'a positive number', text);
+    if (text.trim() === '' || !Number.isFinite(value) || value <= 0) this.fail(name, 'a positive number', text);
+    return value;
+  }
+
+  /** A finite number of at least zero, such as `0.05`. */
+  nonNegativeNumber(name: string, fallback: number): number {
+    const text = this.text(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || value < 0) this.fail(name, 'a non-negative number', text);
     return value;
   }
 
@@ -99,7 +108,7 @@ export class FlagReader {
     const text = this.text(name);
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (text.trim() === '' || !(value >= 0 && value < 1)) this.#fail(name, 'a fraction in [0, 1)', text);
+    if (text.trim() === '' || !(value >= 0 && value < 1)) this.fail(name, 'a fraction in [0, 1)', text);
     return value;
   }
 
@@ -108,7 +117,7 @@ export class FlagReader {
     const text = this.text(name);
     if (text === undefined) return fallback;
     const parts = text.split(',').map((part) => part.trim());
-    if (!parts.every((part) => /^\d+$/.test(part) && Number(part) > 0)) this.#fail(name, 'comma-separated positive integers such as 256,128', text);
+    if (!parts.every((part) => /^\d+$/.test(part) && Number(part) > 0)) this.fail(name, 'comma-separated positive integers such as 256,128', text);
     return parts.map(Number);
   }
 
@@ -123,11 +132,12 @@ export class FlagReader {
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const text = this.text(name);
     if (text === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(text)) this.#fail(name, `one of ${allowed.join(', ')}`, text);
+    if (!(allowed as readonly string[]).includes(text)) this.fail(name, `one of ${allowed.join(', ')}`, text);
     return text as T;
   }
 
-  #fail(name: string, expected: string, text: string): never {
+  /** Throws the UsageError `--NAME: expected EXPECTED, got "TEXT"`, for values read by hand. */
+  fail(name: string, expected: string, text: string): never {
     throw new UsageError(`--${name}: expected ${expected}, got ${JSON.stringify(text)}`, this.#command);
   }
 }

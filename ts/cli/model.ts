@@ -15,6 +15,7 @@ import {
   parameterShapes,
   resolveLayers,
   sizeOf,
+  type ActivationName,
   type LayerConfig,
   type ResolvedLayer,
 } from '../layers/index.js';
@@ -32,7 +33,8 @@ export type ModelChoice = (typeof MODEL_NAMES)[number] | { file: string };
 /**
  * The layers of `--model cnn` before its output layer (one dense unit per class follows):
  * two 3x3 convolutions of 32 and 64 filters, each max-pooled by 2, batch norm after the first,
- * then dropout 0.25 and 128 relu units. Inputs are `[height, width, 1]` images.
+ * then dropout 0.25 and 128 relu units. Inputs are `[height, width, 1]` images. See
+ * {@link cnnLayers} for `--dropout`.
  */
 export const CNN_LAYERS: readonly LayerConfig[] = [
   { type: 'conv2d', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' },
@@ -44,6 +46,23 @@ export const CNN_LAYERS: readonly LayerConfig[] = [
   { type: 'dropout', rate: 0.25 },
   { type: 'dense', units: 128, activation: 'relu' },
 ];
+
+/**
+ * The layers of `--model cnn` before its output layer, with `--dropout RATE` in place of its
+ * own 0.25 when given (0 drops the layer).
+ */
+export function cnnLayers(dropout: number | undefined): LayerConfig[] {
+  if (dropout === undefined) return [...CNN_LAYERS];
+  return CNN_LAYERS.flatMap((layer): LayerConfig[] => (layer.type !== 'dropout' ? [layer] : dropout > 0 ? [{ type: 'dropout', rate: dropout }] : []));
+}
+
+/**
+ * The hidden layers of `--model mlp`: dense layers of `hidden` units, each followed by a
+ * dropout layer of `dropout` when it is above 0.
+ */
+export function mlpLayers(hidden: readonly number[], activation: ActivationName, dropout: number): LayerConfig[] {
+  return hidden.flatMap((units): LayerConfig[] => [{ units, activation }, ...(dropout > 0 ? [{ type: 'dropout' as const, rate: dropout }] : [])]);
+}
 
 /** A model file's network, checked: its input shape, its layers as written, and as resolved. */
 export interface ModelFile {
@@ -95,11 +114,11 @@ export async function readModelFile(path: string): Promise<ModelFile> {
 }
 
 /**
- * Checks that a model file's network fits the data: `inputShape` holds the `features` of an
+ * Checks that a model file's (or a checkpoint's) network fits the data: `inputShape` holds the `features` of an
  * example, and the outputs fit the target (a softmax unit per class, or one sigmoid unit for
  * two classes; one unit for regression). `source` names the data in messages.
  */
-export function checkModelFitsData(model: ModelFile, features: number, target: ClassTarget | ValueTarget, source: string): void {
+export function checkModelFitsData(model: { path: string; inputShape: readonly number[]; resolved: readonly ResolvedLayer[] }, features: number, target: ClassTarget | ValueTarget, source: string): void {
   const invalid = (problem: string): never => {
     throw new UsageError(`${model.path}: ${problem}`, 'train');
   };

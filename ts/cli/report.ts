@@ -36,6 +36,11 @@ export function percent(fraction: number): string {
   return `${(100 * fraction).toFixed(2)}%`;
 }
 
+/** A learning rate to three significant digits: `0.001`, `0.000812`, `1.2`. */
+export function learningRate(rate: number): string {
+  return String(Number(rate.toPrecision(3)));
+}
+
 /** Seconds as `0.04 s` or `4.2 s` under a minute, else `m:ss` (or `h:mm:ss`). */
 export function duration(seconds: number): string {
   if (seconds < 0.995) return `${Math.max(0, seconds).toFixed(2)} s`;
@@ -62,6 +67,8 @@ export class Reporter {
   #epochStarted = performance.now();
   /** Whether accuracy means anything (classification) and is shown. */
   #accuracy = true;
+  /** Epochs trained before this fit (a resumed run's checkpoint had them); the bar counts on from them. */
+  #first = 0;
 
   constructor(mode: OutputMode, out: Terminal, err: Terminal) {
     this.mode = mode;
@@ -82,11 +89,15 @@ export class Reporter {
     if (this.mode === 'json') this.#out.write(`${JSON.stringify(object)}\n`);
   }
 
-  /** Starts the clock of a fit; `accuracy` is false for regression, whose accuracy is meaningless. */
-  startFit(accuracy: boolean): void {
+  /**
+   * Starts the clock of a fit; `accuracy` is false for regression, whose accuracy is
+   * meaningless. `first` is the epochs trained before it (resuming from a checkpoint).
+   */
+  startFit(accuracy: boolean, first = 0): void {
     this.#started = performance.now();
     this.#epochStarted = this.#started;
     this.#accuracy = accuracy;
+    this.#first = first;
   }
 
   /** Redraws the progress bar, on a terminal. */
@@ -95,12 +106,15 @@ export class Reporter {
     const time = performance.now();
     if (this.#bar !== '' && time - this.#lastDraw < REDRAW_MS) return;
     this.#lastDraw = time;
-    const done = (progress.epoch + progress.batch / progress.batches) / progress.epochs;
+    const first = this.#first;
+    // The bar covers every epoch, those before a resumed fit too; the time left, this fit's.
+    const fit = (progress.epoch + progress.batch / progress.batches) / progress.epochs;
+    const done = (first + progress.epoch + progress.batch / progress.batches) / (first + progress.epochs);
     const elapsed = (time - this.#started) / 1000;
-    const left = `epoch ${progress.epoch + 1}/${progress.epochs} `;
+    const left = `epoch ${first + progress.epoch + 1}/${first + progress.epochs} `;
     const right =
       ` ${String(Math.floor(done * 100)).padStart(3)}% · batch ${progress.batch}/${progress.batches} · ` +
-      `${count(progress.samplesPerSec)} samples/s · loss ${progress.loss.toFixed(4)} · ETA ${duration(done > 0 ? (elapsed * (1 - done)) / done : 0)}`;
+      `${count(progress.samplesPerSec)} samples/s · loss ${progress.loss.toFixed(4)} · lr ${learningRate(progress.learningRate)} · ETA ${duration(fit > 0 ? (elapsed * (1 - fit)) / fit : 0)}`;
     const width = Math.max(10, (this.#err.columns ?? 80) - left.length - right.length - 1);
     const eighths = Math.round(done * width * 8);
     const bar = ('█'.repeat(Math.floor(eighths / 8)) + (BLOCKS[eighths % 8] as string)).padEnd(width, ' ');
@@ -109,8 +123,9 @@ export class Reporter {
   }
 
   /**
-   * An epoch's figures: a line (text) or an object (json, with the epoch's wall-clock `seconds`,
-   * validation included). Long runs print every k-th line.
+   * An epoch's figures, its learning rate included: a line (text) or an object (json, with the
+   * epoch's wall-clock `seconds`, validation included). Long runs print every k-th line.
+   * `epoch` counts from 0 over every epoch, `epochs` those of the whole run.
    */
   epoch(epoch: number, epochs: number, logs: EpochLogs): void {
     const accuracy = (value: number | undefined): number | null => (this.#accuracy && value !== undefined ? value : null);
@@ -123,6 +138,7 @@ export class Reporter {
       accuracy: accuracy(logs.accuracy),
       valLoss: logs.valLoss ?? null,
       valAccuracy: accuracy(logs.valAccuracy),
+      learningRate: logs.learningRate,
       samplesPerSec: logs.samplesPerSec,
       seconds,
     });
@@ -132,7 +148,7 @@ export class Reporter {
     if (this.#accuracy) parts.push(`accuracy ${percent(logs.accuracy)}`);
     if (logs.valLoss !== undefined) parts.push(`val loss ${logs.valLoss.toFixed(4)}`);
     if (this.#accuracy && logs.valAccuracy !== undefined) parts.push(`val accuracy ${percent(logs.valAccuracy)}`);
-    parts.push(`${count(logs.samplesPerSec)} samples/s`);
+    parts.push(`lr ${learningRate(logs.learningRate)}`, `${count(logs.samplesPerSec)} samples/s`);
     if (this.mode !== 'text') return;
     // The bar shows the epoch just finished: drop it; the next progress report draws a fresh one.
     this.endFit();
