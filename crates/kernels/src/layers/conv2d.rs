@@ -3,7 +3,7 @@
 //! `W^T` with the one GEMM gives the NHWC output directly, and the same GEMM serves backward.
 
 use super::window::{Axis, Padding};
-use super::{image_shape, Backward, Layer, Mode, Param};
+use super::{check_images, image_shape, Backward, Layer, Mode, Param};
 use crate::buffer::{grow, product, MAX_BUFFER_FLOATS};
 use crate::error::{check_len, checked_area};
 use crate::model::ModelError;
@@ -167,13 +167,7 @@ impl Layer for Conv2d {
         let (patch_len, filters) = (self.patch_len(), self.shape[2]);
         let positions = checked_area("rows", "rows*positions", rows, self.positions_per_sample())?;
         let patches_len = checked_area("rows", "rows*patches", positions, patch_len)?;
-        let input_len = checked_area(
-            "rows",
-            "rows*height*width*channels",
-            rows,
-            self.input.iter().product(),
-        )?;
-        check_len("input", "rows*height*width*channels", input, input_len)?;
+        check_images("input", input, rows, &self.input)?;
         let mut patches = std::mem::take(&mut self.patches);
         grow("rows", &mut patches, patches_len)?;
         self.im2col(input, &mut patches[..patches_len]);
@@ -227,17 +221,7 @@ impl Layer for Conv2d {
             column_sums(positions, filters, delta, &mut bias.gradient)?;
         }
         if let Some(dx) = pass.input_gradient {
-            check_len(
-                "inputGradient",
-                "rows*height*width*channels",
-                dx,
-                checked_area(
-                    "rows",
-                    "rows*height*width*channels",
-                    pass.rows,
-                    self.input.iter().product(),
-                )?,
-            )?;
+            check_images("inputGradient", dx, pass.rows, &self.input)?;
             let mut patch_gradient = std::mem::take(&mut self.patch_gradient);
             grow("rows", &mut patch_gradient, patches_len)?;
             let gradient = &mut patch_gradient[..patches_len];

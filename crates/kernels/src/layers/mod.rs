@@ -17,6 +17,7 @@ mod pool;
 mod window;
 
 use crate::buffer::zeroed;
+use crate::error::{check_len, checked_area};
 use crate::model::ModelError;
 use crate::random::Xoshiro128;
 use crate::Activation;
@@ -276,6 +277,23 @@ pub(crate) fn image_shape(kind: &str, input_shape: &[usize]) -> Result<[usize; 3
             format!("{kind} expected an input of shape [height, width, channels], got {input_shape:?}"),
         )),
     }
+}
+
+/// Checks that `images` holds exactly `rows` samples of `[h, w, c]`, naming `argument`.
+pub(crate) fn check_images(
+    argument: &'static str,
+    images: &[f32],
+    rows: usize,
+    shape: &[usize; 3],
+) -> Result<(), ModelError> {
+    let rule = "rows*height*width*channels";
+    check_len(
+        argument,
+        rule,
+        images,
+        checked_area("rows", rule, rows, shape.iter().product())?,
+    )?;
+    Ok(())
 }
 
 /// The number of channels (the last extent) of a non-empty shape.

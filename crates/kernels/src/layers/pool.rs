@@ -2,7 +2,7 @@
 //! a max is over the window's real elements, and an average divides by their number.
 
 use super::window::{Axis, Padding};
-use super::{image_shape, Backward, Layer, Mode};
+use super::{check_images, image_shape, Backward, Layer, Mode};
 use crate::buffer::grow;
 use crate::error::{check_len, checked_area};
 use crate::model::ModelError;
@@ -82,17 +82,7 @@ impl Layer for Pool2d {
         output: &mut [f32],
         _mode: &mut Mode<'_>,
     ) -> Result<(), ModelError> {
-        check_len(
-            "input",
-            "rows*height*width*channels",
-            input,
-            checked_area(
-                "rows",
-                "rows*height*width*channels",
-                rows,
-                self.input.iter().product(),
-            )?,
-        )?;
+        check_images("input", input, rows, &self.input)?;
         check_len(
             "output",
             "rows*outputs",
@@ -143,17 +133,7 @@ impl Layer for Pool2d {
         let Some(dx) = pass.input_gradient else {
             return Ok(());
         };
-        check_len(
-            "inputGradient",
-            "rows*height*width*channels",
-            dx,
-            checked_area(
-                "rows",
-                "rows*height*width*channels",
-                pass.rows,
-                self.input.iter().product(),
-            )?,
-        )?;
+        check_images("inputGradient", dx, pass.rows, &self.input)?;
         let dy = &*pass.output_gradient;
         dx.fill(0.0);
         let c = self.input[2];
