@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'target/', 'docs/api/', '**/generated/', 'web/dist/', 'test-results/'] },
+  { ignores: ['.venv/', 'dist/', 'target/', 'docs/api/', '**/generated/', 'web/dist/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -47,6 +47,9 @@ build_ts() {
   npx --no-install tsc -p tsconfig.build.json
   cp -R ts/backends/wasm/generated dist/backends/wasm/generated
   cp -R ts/backends/native/generated dist/backends/native/generated
+  # tsc does not copy the ONNX schema's generated protobuf code (.js), nor its licence.
+  mkdir -p dist/interop/onnx
+  cp -R ts/interop/onnx/generated ts/interop/onnx/LICENSE dist/interop/onnx/
 }
 
 targets=("$@")

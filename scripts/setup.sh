@@ -8,6 +8,8 @@
 #   wasm-bindgen  -> cargo install wasm-bindgen-cli, the exact version Cargo.lock pins
 #   Chromium      -> Debian's chromium (apt-get), for the browser end-to-end test
 #   build         -> scripts/build.sh (wasm module, native addon, TypeScript)
+#   Python        -> .venv with interop/requirements.txt (numpy, onnx, onnxruntime):
+#                    the independent readers npm test checks exported models with
 #   extras        -> Fashion-MNIST and rsvg-convert (PNG pictures) with apt-get, where there is apt
 #   demo          -> ferronet train planar (npm run demo)
 set -euo pipefail
@@ -81,6 +83,17 @@ fi
 /usr/bin/chromium --version 2>/dev/null
 
 bash scripts/build.sh
+
+say "Python readers for the interop tests (.venv)"
+command -v python3 >/dev/null || die "Python 3 is required for the interop tests (Debian: apt-get install python3 python3-venv)"
+if [ ! -x .venv/bin/python3 ]; then
+  python3 -m venv .venv || die "cannot create .venv: install Python's venv module (Debian: apt-get install python3-venv)"
+fi
+if [ ! -f .venv/.installed ] || [ interop/requirements.txt -nt .venv/.installed ]; then
+  .venv/bin/python3 -m pip install --quiet --disable-pip-version-check -r interop/requirements.txt
+  touch .venv/.installed
+fi
+.venv/bin/python3 -c 'import numpy, onnx, onnxruntime; print("numpy", numpy.__version__, "onnxruntime", onnxruntime.__version__)'
 
 # Optional: without them ferronet train fashion-mnist needs --data, and pictures are SVG only.
 say "extras: Fashion-MNIST data set, rsvg-convert"

@@ -5,6 +5,7 @@
 
 export { Network, type NetworkOptions, type LayerWeights, type EvaluationResult, type LoadOptions, type TrainingRecord } from './network.js';
 export { ModelFileError, type JsonObject, type JsonValue } from './io/model-file.js';
+export type { KerasLayerJson, TfjsArtifacts, TfjsModelJson, TfjsWeightSpec } from './interop/tfjs.js';
 export {
   Trainer,
   TrainingDivergedError,

@@ -5,6 +5,8 @@ import { loadBackend } from './backends/index.js';
 import { currentPlatform } from './platform/index.js';
 import { checkInputs, prepareTargets } from './data.js';
 import { decodeModelFile, encodeModelFile, type JsonObject, type ModelContents } from './io/model-file.js';
+import { encodeOnnx } from './interop/onnx.js';
+import { decodeTfjs, encodeTfjs, readTfjs, type TfjsArtifacts } from './interop/tfjs.js';
 import {
   checkInputShape,
   checkParameter,
@@ -226,6 +228,22 @@ export class Network {
     return Network.#fromContents(decodeModelFile(bytes, path), options);
   }
 
+  /**
+   * Reads a TensorFlow.js layers model (`model.json` and its weight shards, as `model.save`
+   * writes them) onto any backend. Sequential models of InputLayer, Dense, Conv2D, MaxPooling2D,
+   * AveragePooling2D, BatchNormalization, Flatten, Dropout, Activation and LeakyReLU load with
+   * their weights; anything else is a `ModelFileError` naming the layer class.
+   */
+  static async fromTfjs(modelJson: unknown, weightData: ArrayBuffer | Uint8Array, options: LoadOptions = {}): Promise<Network> {
+    return Network.#fromContents(decodeTfjs(modelJson, weightData, 'modelJson'), options);
+  }
+
+  /** Reads a TensorFlow.js `model.json` and the weight shards beside it (Node only); see {@link Network.fromTfjs}. */
+  static async loadTfjs(path: string, options: LoadOptions = {}): Promise<Network> {
+    if (typeof path !== 'string') fail('type', 'path', 'a file path string', path);
+    return Network.#fromContents(await readTfjs(path, (file) => currentPlatform().readFile(file)), options);
+  }
+
   static {
     // Checkpoints (ts/checkpoint.ts) are model files with a trainer's state beside the
     // network: they read and write the network's part through these, without widening the API.
@@ -252,6 +270,24 @@ export class Network {
    */
   toBytes(): Uint8Array {
     return encodeModelFile(this.#contents());
+  }
+
+  /**
+   * The network as an ONNX model that onnxruntime runs: input `input` in ferronet's layout
+   * (`[N, ...inputShape]`, any batch size), output `output` equal to {@link Network.predict}'s
+   * (batch norm in its inference form; dropout left out).
+   */
+  async toOnnx(): Promise<Uint8Array> {
+    return encodeOnnx(this.#contents());
+  }
+
+  /**
+   * The network as a TensorFlow.js layers model: `modelJson` (the `model.json` object) and
+   * `weightData` (its one weight shard), which `tf.loadLayersModel(tf.io.fromMemory(...))` reads,
+   * so ferronet's models run in TensorFlow.js and ml5 apps.
+   */
+  toTfjs(): TfjsArtifacts {
+    return encodeTfjs(this.#contents());
   }
 
   /** What a model file holds of this network. */

@@ -36,7 +36,7 @@ describe('the command line itself', () => {
 
   it('explains bad input in one line with a non-zero exit, never a stack trace', async () => {
     expect((await ferronet()).code).toBe(2);
-    expectOneLineError(await ferronet('fit'), 2, 'ferronet: unknown command "fit" (expected train, evaluate, predict) (see ferronet --help)');
+    expectOneLineError(await ferronet('fit'), 2, 'ferronet: unknown command "fit" (expected train, evaluate, predict, export, import) (see ferronet --help)');
     expectOneLineError(await ferronet('train', 'planar', '--epoch', '3'), 2, "ferronet: Unknown option '--epoch' (see ferronet train --help)");
     expectOneLineError(await ferronet('train', 'planar', '--epochs', 'ten'), 2, 'ferronet: --epochs: expected a positive integer, got "ten"');
     expectOneLineError(await ferronet('train', 'planar', '--lr=-1'), 2, 'ferronet: --lr: expected a positive number, got "-1"');

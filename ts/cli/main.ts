@@ -10,6 +10,7 @@ import { nodePlatform } from '../platform/node.js';
 import { VERSION } from '../version.js';
 import { flagList, UsageError } from './args.js';
 import { evaluate, EVALUATE_FLAGS, predict, PREDICT_FLAGS } from './inference.js';
+import { EXPORT_FLAGS, exportModel, IMPORT_FLAGS, importModel } from './interop.js';
 import { train, TRAIN_FLAGS } from './train.js';
 
 // The command is a Node entry point, like ts/index.ts.
@@ -19,6 +20,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   train: (argv) => train(argv, process.stdout, process.stderr),
   evaluate: (argv) => evaluate(argv, process.stdout, process.stderr),
   predict: (argv) => predict(argv, process.stdout),
+  export: (argv) => exportModel(argv, process.stdout),
+  import: (argv) => importModel(argv, process.stdout),
 };
 
 function overview(): string {
@@ -31,10 +34,14 @@ function overview(): string {
     '  ferronet train csv FILE --label COLUMN [options]       your own CSV file\n' +
     '  ferronet evaluate MODEL DATA [options]                 loss and accuracy of a saved model\n' +
     '  ferronet predict MODEL DATA [--out FILE] [options]     predictions of a saved model, as CSV\n' +
+    '  ferronet export MODEL --format onnx|tfjs               a saved model for onnxruntime or TensorFlow.js\n' +
+    '  ferronet import model.json --out MODEL                 a TensorFlow.js layers model\n' +
     '  ferronet help [COMMAND]    ferronet COMMAND --help    ferronet --version\n\n' +
     `train options:\n${flagList(TRAIN_FLAGS)}\n` +
     `evaluate options:\n${flagList(EVALUATE_FLAGS)}\n` +
     `predict options:\n${flagList(PREDICT_FLAGS)}\n` +
+    `export options:\n${flagList(EXPORT_FLAGS)}\n` +
+    `import options:\n${flagList(IMPORT_FLAGS)}\n` +
     'Defaults differ by data set: see ferronet train --help. Documentation: docs/cli.md.\n'
   );
 }

@@ -229,8 +229,8 @@ function checkTraining(value: unknown): TrainingRecord | null {
   return { loss, optimizer: resolveOptimizer(optimizer), batchSize, epochs };
 }
 
-/** Throws a TypeError naming `path`, or the first value under it, unless it is an object that JSON holds exactly. */
-function checkJsonObject(path: string, value: unknown): asserts value is JsonObject {
+/** Throws a TypeError naming `path`, or the first value under it, unless it is an object that JSON holds exactly (importers check metadata with it too). */
+export function checkJsonObject(path: string, value: unknown): asserts value is JsonObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${path}: expected a JSON object, got ${describe(value)}`);
   checkJson(path, value);
 }
