@@ -1,11 +1,21 @@
 /**
- * Backpropagation on the ts backend against central finite differences of the loss, for every
- * hidden activation and every output activation x loss pair.
+ * Backpropagation of a whole network on every backend against central finite differences of
+ * the loss, for every hidden activation and every output activation x loss pair (leakyRelu with
+ * alpha 0.2, so that a backend using the default 0.01 fails).
+ *
+ * The finite differences are taken once per case on the ts backend, whose evaluate() works in
+ * float64 between float32 buffers; each backend's gradient is its first update of one SGD step
+ * with learning rate 1 over the whole set (w_before - w_after). A compiled backend's gradient
+ * is within 6e-6 relative of the ts one (float32 rounding in other orders), so it meets the
+ * same tolerance as ts, while a wrong derivative (or alpha) is off by tens of percent.
  */
 
 import { describe, expect, it } from 'vitest';
-import { Network, Random, Trainer, type ActivationName, type LayerWeights, type LossName } from '../ts/index.js';
+import { BACKEND_NAMES } from '../ts/backends/backend.js';
+import { Network, Random, Trainer, type ActivationName, type BackendName, type LayerConfig, type LayerWeights, type LossName } from '../ts/index.js';
 import { denseEntry, uniformArray } from './helpers.js';
+
+const ALPHA = 0.2;
 
 const HIDDEN: ActivationName[] = ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid', 'softmax'];
 const OUTPUTS: [ActivationName, LossName][] = [
@@ -50,7 +60,7 @@ function preActivations(weights: LayerWeights[], x: Float32Array, inputs: number
     const f: Record<Exclude<ActivationName, 'softmax'>, (v: number) => number> = {
       linear: (v) => v,
       relu: (v) => Math.max(v, 0),
-      leakyRelu: (v) => (v > 0 ? v : 0.01 * v),
+      leakyRelu: (v) => (v > 0 ? v : ALPHA * v),
       tanh: Math.tanh,
       sigmoid: (v) => 1 / (1 + Math.exp(-v)),
     };
@@ -74,47 +84,73 @@ function unflatten(values: number[], like: LayerWeights[]): LayerWeights[] {
   return like.map(denseEntry).map((layer) => ({ weights: take(layer.weights.length), bias: take(layer.bias.length) }));
 }
 
+function layer(units: number, activation: ActivationName): LayerConfig {
+  return activation === 'leakyRelu' ? { units, activation, alpha: ALPHA } : { units, activation };
+}
+
+interface GradientCase {
+  samples: number;
+  inputs: number;
+  layers: LayerConfig[];
+  x: Float32Array;
+  y: Float32Array;
+  loss: LossName;
+  /** The initial parameters, flat in layer order (weights then bias). */
+  parameters: number[];
+  /** Central differences of the ts loss with respect to each parameter. */
+  numeric: number[];
+}
+
+/** The case's network and data, and its finite differences on ts. */
+async function gradientCase(hidden: ActivationName, output: ActivationName, loss: LossName): Promise<GradientCase> {
+  const random = new Random(HIDDEN.indexOf(hidden) * 31 + OUTPUTS.findIndex(([a, l]) => a === output && l === loss));
+  const [samples, inputs, outputs] = [5, 3, output === 'sigmoid' && loss === 'binaryCrossEntropy' ? 1 : 3];
+  const layers = [layer(4, hidden), layer(outputs, output)];
+  const net = await Network.create({ inputSize: inputs, layers, backend: 'ts', seed: 7 });
+  const start = net.getWeights();
+  const kinked = [hidden, output].some((a) => a === 'relu' || a === 'leakyRelu');
+  let x = uniformArray(random, samples * inputs, -1, 1);
+  while (kinked && nearKink(preActivations(start, x, inputs, hidden))) x = uniformArray(random, samples * inputs, -1, 1);
+  const y = targetsFor(loss, samples, outputs, random);
+  const parameters = flatten(start);
+  const lossAt = (values: number[]): number => {
+    net.setWeights(unflatten(values, start));
+    return net.evaluate(x, y, { loss }).loss;
+  };
+  // Perturbations stay representable in float32: the weights are stored as float32.
+  const h = 1e-3;
+  const numeric = parameters.map((value, i) => {
+    const plus = [...parameters];
+    const minus = [...parameters];
+    plus[i] = Math.fround(value + h);
+    minus[i] = Math.fround(value - h);
+    return (lossAt(plus) - lossAt(minus)) / (plus[i] - minus[i]);
+  });
+  net.dispose();
+  return { samples, inputs, layers, x, y, loss, parameters, numeric };
+}
+
+/** One SGD step with learning rate 1 over the whole set moves each parameter by minus its gradient. */
+async function backpropagated(backend: BackendName, c: GradientCase): Promise<number[]> {
+  const net = await Network.create({ inputSize: c.inputs, layers: c.layers, backend, seed: 7 });
+  await new Trainer(net, { loss: c.loss, optimizer: { name: 'sgd', learningRate: 1 }, batchSize: c.samples, shuffle: false }).fit(c.x, c.y);
+  const after = flatten(net.getWeights());
+  net.dispose();
+  return after.map((value, i) => (c.parameters[i] as number) - value);
+}
+
 describe.each(HIDDEN)('hidden %s', (hidden) => {
-  it.each(OUTPUTS)('output %s with %s', async (output, loss) => {
-    const random = new Random(HIDDEN.indexOf(hidden) * 31 + OUTPUTS.findIndex(([a, l]) => a === output && l === loss));
-    const [samples, inputs, outputs] = [5, 3, output === 'sigmoid' && loss === 'binaryCrossEntropy' ? 1 : 3];
-    const net = await Network.create({
-      inputSize: inputs,
-      layers: [
-        { units: 4, activation: hidden },
-        { units: outputs, activation: output },
-      ],
-      backend: 'ts',
-      seed: 7,
-    });
-    const start = net.getWeights();
-    const kinked = [hidden, output].some((a) => a === 'relu' || a === 'leakyRelu');
-    let x = uniformArray(random, samples * inputs, -1, 1);
-    while (kinked && nearKink(preActivations(start, x, inputs, hidden))) x = uniformArray(random, samples * inputs, -1, 1);
-    const y = targetsFor(loss, samples, outputs, random);
-    const parameters = flatten(start);
-    const lossAt = (values: number[]): number => {
-      net.setWeights(unflatten(values, start));
-      return net.evaluate(x, y, { loss }).loss;
-    };
-    // Perturbations stay representable in float32: the weights are stored as float32.
-    const h = 1e-3;
-    const numeric = parameters.map((value, i) => {
-      const plus = [...parameters];
-      const minus = [...parameters];
-      plus[i] = Math.fround(value + h);
-      minus[i] = Math.fround(value - h);
-      return (lossAt(plus) - lossAt(minus)) / ((plus[i]) - (minus[i]));
-    });
-    net.setWeights(start);
-    // One SGD step with learning rate 1 moves each parameter by minus its gradient.
-    await new Trainer(net, { loss, optimizer: { name: 'sgd', learningRate: 1 }, batchSize: samples, shuffle: false }).fit(x, y);
-    const analytic = flatten(net.getWeights()).map((after, i) => (parameters[i] as number) - after);
-    analytic.forEach((g, i) => {
-      const n = numeric[i] as number;
-      expect(Math.abs(g - n), `parameter ${i}: backprop ${g}, finite difference ${n}`).toBeLessThanOrEqual(
-        2e-3 * Math.max(Math.abs(n), 1e-2),
-      );
+  describe.each(OUTPUTS)('output %s with %s', (output, loss) => {
+    let reference: Promise<GradientCase> | undefined;
+
+    it.each(BACKEND_NAMES)('%s backpropagates the finite-difference gradient', async (backend) => {
+      reference ??= gradientCase(hidden, output, loss);
+      const c = await reference;
+      const analytic = await backpropagated(backend, c);
+      analytic.forEach((g, i) => {
+        const n = c.numeric[i] as number;
+        expect(Math.abs(g - n), `parameter ${i}: backprop ${g}, finite difference ${n}`).toBeLessThanOrEqual(2e-3 * Math.max(Math.abs(n), 1e-2));
+      });
     });
   });
 });

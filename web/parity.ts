@@ -1,6 +1,6 @@
 /**
  * The fixed run whose weights must agree across backends: the page trains it on wasm (its
- * test hook) and test/browser/demo.test.ts compares with ts in Node; test/parity.test.ts
+ * test hook) and test/browser/demo.test.ts compares with ts in Node; test/parity/matrix.test.ts
  * trains it on every backend in Node. 320 planar samples in batches of 32 for 10 epochs: 100
  * Adam steps.
  */

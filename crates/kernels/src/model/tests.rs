@@ -171,6 +171,46 @@ fn shuffled_and_contiguous_batches_agree_when_they_hold_the_same_rows() {
     }
 }
 
+/// Plain f64 SGD on mean squared error for a one-unit linear model (`weights` then `bias`),
+/// batch by batch over `order` in batches of `batch_size`: each batch's loss before its update
+/// and how many of its rows fall on the target's side of 0.5, then the final parameters.
+fn linear_sgd_reference(
+    (x, y, inputs): (&[f32], &[f32], usize),
+    order: &[u32],
+    batch_size: usize,
+    learning_rate: f64,
+    mut parameters: Vec<f64>,
+) -> (Vec<f64>, Vec<u32>, Vec<f64>) {
+    let (mut losses, mut correct) = (Vec::new(), Vec::new());
+    for batch in order.chunks(batch_size) {
+        let rows = batch.len() as f64;
+        let mut gradient = vec![0.0; inputs + 1];
+        let (mut loss, mut hits) = (0.0, 0);
+        for &row in batch {
+            let features = &x[row as usize * inputs..][..inputs];
+            let prediction = parameters[inputs]
+                + features
+                    .iter()
+                    .zip(&parameters)
+                    .map(|(&v, w)| f64::from(v) * w)
+                    .sum::<f64>();
+            let target = f64::from(y[row as usize]);
+            loss += (prediction - target).powi(2) / rows;
+            hits += u32::from((prediction >= 0.5) == (target >= 0.5));
+            for (g, &v) in gradient.iter_mut().zip(features) {
+                *g += 2.0 * (prediction - target) * f64::from(v) / rows;
+            }
+            gradient[inputs] += 2.0 * (prediction - target) / rows;
+        }
+        for (p, g) in parameters.iter_mut().zip(&gradient) {
+            *p -= learning_rate * g;
+        }
+        losses.push(loss);
+        correct.push(hits);
+    }
+    (losses, correct, parameters)
+}
+
 #[test]
 fn batches_are_cut_from_the_index_order_and_the_last_may_be_smaller() {
     let mut rng = Rng::new(3);
@@ -178,16 +218,34 @@ fn batches_are_cut_from_the_index_order_and_the_last_may_be_smaller() {
     let x = rng.uniform_vec(samples * inputs, -1.0, 1.0);
     let y = rng.uniform_vec(samples, -1.0, 1.0);
     let mut net = model(inputs, &[(1, Activation::Linear)], &mut rng);
+    let start: Vec<f64> = parameters(&net).concat().into_iter().map(f64::from).collect();
     net.configure_training(TrainingConfig::new(
         Loss::MeanSquaredError,
         Optimizer::Sgd { learning_rate: 0.1 },
     ))
     .unwrap();
-    let run = train(&mut net, (&x, &y, samples), &[6, 0, 3, 1, 2, 5, 4], 3).unwrap();
+    let order = [6, 0, 3, 1, 2, 5, 4];
+    let run = train(&mut net, (&x, &y, samples), &order, 3).unwrap();
+    let (losses, correct, end) = linear_sgd_reference((&x, &y, inputs), &order, 3, 0.1, start.clone());
     assert_eq!(run.outcome.batches, 3);
-    assert!(run.losses.iter().all(|&loss| loss > 0.0));
-    assert!(run.correct.iter().all(|&c| c <= 3));
-    assert!(run.correct[2] <= 1, "the last batch holds one sample");
+    for (b, (&got, &expected)) in run.losses.iter().zip(&losses).enumerate() {
+        assert!(
+            (got - expected).abs() <= 1e-5 * expected,
+            "batch {b}: loss {got}, expected {expected}"
+        );
+    }
+    assert_eq!(run.correct, correct);
+    for (i, (&got, &expected)) in parameters(&net).concat().iter().zip(&end).enumerate() {
+        assert!(
+            (f64::from(got) - expected).abs() < 1e-6,
+            "parameter {i}: {got} vs {expected}"
+        );
+    }
+    // The order matters to every batch here: rows in ascending order give other losses.
+    let (ascending, ..) = linear_sgd_reference((&x, &y, inputs), &all_rows(samples), 3, 0.1, start);
+    for (b, (a, expected)) in ascending.iter().zip(&losses).enumerate() {
+        assert!((a - expected).abs() > 1e-3 * expected, "batch {b}");
+    }
 }
 
 #[test]
