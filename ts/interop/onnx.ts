@@ -113,6 +113,8 @@ function addLayer(graph: GraphBuilder, layer: ResolvedLayer, name: string, buffe
     case 'dropout':
       return;
     case 'flatten':
+      // Flattening flat data changes nothing.
+      if (graph.layout === 'flat') return;
       graph.toLayout('nhwc', name);
       graph.apply(`${name}.flatten`, 'Flatten', [graph.int('axis', 1)]);
       graph.layout = 'flat';
