@@ -8,7 +8,7 @@
 #   wasm-bindgen  -> cargo install wasm-bindgen-cli, the exact version Cargo.lock pins
 #   Chromium      -> Debian's chromium (apt-get), for the browser end-to-end test
 #   build         -> scripts/build.sh (wasm module, native addon, TypeScript)
-#   Python        -> .venv with interop/requirements.txt (numpy, onnx, onnxruntime):
+#   Python        -> .venv with interop/requirements.txt (numpy, onnx, onnxruntime, safetensors):
 #                    the independent readers npm test checks exported models with
 #   extras        -> Fashion-MNIST and rsvg-convert (PNG pictures) with apt-get, where there is apt
 #   demo          -> ferronet train planar (npm run demo)

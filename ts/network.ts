@@ -1,11 +1,12 @@
 /** The Network: layers and weights on a backend, forward passes and evaluation. */
 
 import type { Backend, BackendModel, BackendName } from './backends/backend.js';
-import { loadBackend } from './backends/index.js';
+import { loadBackend, safetensorsReader } from './backends/index.js';
 import { currentPlatform } from './platform/index.js';
 import { checkInputs, prepareTargets } from './data.js';
-import { decodeModelFile, encodeModelFile, type JsonObject, type ModelContents } from './io/model-file.js';
+import { decodeModelFile, encodeModelFile, ModelFileError, type JsonObject, type ModelContents } from './io/model-file.js';
 import { encodeOnnx } from './interop/onnx.js';
+import { decodeSafetensors, encodeSafetensors } from './interop/safetensors.js';
 import { decodeTfjs, encodeTfjs, readTfjs, type TfjsArtifacts } from './interop/tfjs.js';
 import {
   checkInputShape,
@@ -143,6 +144,18 @@ function withThousands(value: number): string {
   return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** The contents of the safetensors file `bytes` (named `source` in errors), indexed by a compiled module's reader. */
+async function readSafetensors(bytes: Uint8Array, source: string): Promise<ModelContents> {
+  const index = await safetensorsReader();
+  let json: string;
+  try {
+    json = index(bytes);
+  } catch (error) {
+    throw new ModelFileError(`${source}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return decodeSafetensors(bytes, json, source);
+}
+
 /**
  * A feed-forward network of layers (dense, conv2d, pooling, batch norm, dropout, flatten,
  * activation), living on one backend.
@@ -244,6 +257,24 @@ export class Network {
     return Network.#fromContents(await readTfjs(path, (file) => currentPlatform().readFile(file)), options);
   }
 
+  /**
+   * Reads a safetensors file written by {@link Network.toSafetensors}, or by
+   * `interop/pytorch/ferronet_torch.py`'s `save_safetensors` after training in PyTorch, onto any
+   * backend. The file is parsed by the safetensors crate in the native or wasm module (whichever
+   * loads, even for the ts backend); a file that is not one, lacks ferronet's architecture, or
+   * whose tensors do not match it throws a `ModelFileError`, and nothing is half-loaded.
+   */
+  static async fromSafetensors(bytes: Uint8Array, options: LoadOptions = {}): Promise<Network> {
+    if (!(bytes instanceof Uint8Array)) fail('type', 'bytes', 'a Uint8Array (a safetensors file)', bytes);
+    return Network.#fromContents(await readSafetensors(bytes, 'bytes'), options);
+  }
+
+  /** Reads a `.safetensors` file (Node only); see {@link Network.fromSafetensors}. */
+  static async loadSafetensors(path: string, options: LoadOptions = {}): Promise<Network> {
+    if (typeof path !== 'string') fail('type', 'path', 'a file path string', path);
+    return Network.#fromContents(await readSafetensors(await currentPlatform().readFile(path), path), options);
+  }
+
   static {
     // Checkpoints (ts/checkpoint.ts) are model files with a trainer's state beside the
     // network: they read and write the network's part through these, without widening the API.
@@ -288,6 +319,16 @@ export class Network {
    */
   toTfjs(): TfjsArtifacts {
     return encodeTfjs(this.#contents());
+  }
+
+  /**
+   * The network as a safetensors file in PyTorch's names and layouts (`layers.{i}.weight`,
+   * conv kernels `[out][in][kh][kw]`, batch norm's `running_mean` and `running_var`), with the
+   * architecture in its `__metadata__`: `interop/pytorch/ferronet_torch.py` builds the PyTorch
+   * module from it and `load_state_dict(strict=True)` accepts the tensors. docs/interop.md.
+   */
+  toSafetensors(): Uint8Array {
+    return encodeSafetensors(this.#contents());
   }
 
   /** What a model file holds of this network. */

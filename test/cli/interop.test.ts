@@ -1,6 +1,6 @@
 /**
- * `ferronet export` and `ferronet import` as users run them: a trained model out to ONNX and
- * TensorFlow.js and back, evaluating exactly as before (the data scaling it remembers travels with it).
+ * `ferronet export` and `ferronet import` as users run them: a trained model out to ONNX,
+ * TensorFlow.js and safetensors, and back, evaluating exactly as before (the data scaling it remembers travels with it).
  */
 
 import { existsSync } from 'node:fs';
@@ -55,11 +55,31 @@ describe('ferronet export and import', () => {
     expect(await evaluation('back/from-tfjs.fnet')).toEqual(original);
   });
 
+  it('writes safetensors and brings them back with the same loss and accuracy', async () => {
+    const original = await evaluation('planar.fnet');
+    const exported = await ferronet('export', 'planar.fnet', '--format', 'safetensors');
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain('wrote planar.safetensors');
+    const bytes = await readFile(join(directory, 'planar.safetensors'));
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    expect(Object.keys(JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as object)).toEqual([
+      '__metadata__',
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.1.weight',
+      'layers.1.bias',
+    ]);
+    const imported = await ferronet('import', 'planar.safetensors', '--out', 'back/from-safetensors.fnet');
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(await evaluation('back/from-safetensors.fnet')).toEqual(original);
+  });
+
   it('explains mistakes in one line', async () => {
-    expectOneLineError(await ferronet('export', 'planar.fnet'), 2, 'ferronet: export needs --format (onnx, tfjs) (see ferronet export --help)');
-    expectOneLineError(await ferronet('export', 'planar.fnet', '--format', 'keras'), 2, 'ferronet: --format: expected one of onnx, tfjs, got "keras"');
+    expectOneLineError(await ferronet('export', 'planar.fnet'), 2, 'ferronet: export needs --format (onnx, tfjs, safetensors) (see ferronet export --help)');
+    expectOneLineError(await ferronet('export', 'planar.fnet', '--format', 'keras'), 2, 'ferronet: --format: expected one of onnx, tfjs, safetensors, got "keras"');
     expectOneLineError(await ferronet('import', 'planar-tfjs/model.json'), 2, 'ferronet: import needs --out FILE');
-    expectOneLineError(await ferronet('import', 'planar.fnet', '--out', 'x.fnet'), 2, 'expected a TensorFlow.js model.json');
+    expectOneLineError(await ferronet('import', 'planar.fnet', '--out', 'x.fnet'), 2, 'expected a TensorFlow.js model.json or a .safetensors file');
+    expectOneLineError(await ferronet('import', 'missing.safetensors', '--out', 'x.fnet'), 1, 'missing.safetensors');
     expectOneLineError(await ferronet('import', 'missing/model.json', '--out', 'x.fnet'), 1, 'missing/model.json');
   });
 });

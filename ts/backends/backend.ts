@@ -195,6 +195,12 @@ export interface Backend extends Kernels<Tensor> {
    * the initial values.
    */
   createModel(inputShape: readonly number[], layers: readonly ResolvedLayer[]): BackendModel;
+  /**
+   * The index of a safetensors file (its metadata, and each tensor's dtype, shape and byte
+   * range) as JSON, read by the format's Rust crate; it throws when the file is not one. Null
+   * on the ts backend, which has no file parsers: `Network.fromSafetensors` then asks native or wasm.
+   */
+  readonly safetensorsIndex: ((file: Uint8Array) => string) | null;
 }
 
 /** Floats per output sample of a network: its last layer's output shape, flattened. */

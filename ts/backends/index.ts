@@ -98,5 +98,22 @@ export async function availableBackends(): Promise<BackendStatus[]> {
   );
 }
 
+/**
+ * The safetensors index of the first compiled backend that loads here, native then wasm (the
+ * ts backend has no file parsers); rejects saying why neither loaded.
+ */
+export async function safetensorsReader(): Promise<(file: Uint8Array) => string> {
+  const reasons: string[] = [];
+  for (const name of ['native', 'wasm'] as const) {
+    try {
+      const { safetensorsIndex } = await loadOnce(name);
+      if (safetensorsIndex) return safetensorsIndex;
+    } catch (error) {
+      reasons.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  throw new Error(`reading safetensors needs the native or the wasm module, and neither loaded (${reasons.join('; ')})`);
+}
+
 export type { Backend, BackendName, KernelName, Kernels, Tensor } from './backend.js';
 export type { WasmSource } from './wasm/index.js';

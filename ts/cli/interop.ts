@@ -1,7 +1,7 @@
 /**
- * `ferronet export MODEL --format onnx|tfjs` and `ferronet import model.json --out MODEL`: a saved
- * model handed to onnxruntime or TensorFlow.js, and TensorFlow.js models brought back.
- * docs/interop.md.
+ * `ferronet export MODEL --format onnx|tfjs|safetensors` and `ferronet import
+ * model.json|model.safetensors --out MODEL`: a saved model handed to onnxruntime, TensorFlow.js
+ * or PyTorch, and TensorFlow.js and PyTorch-trained models brought back. docs/interop.md.
  */
 
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -13,13 +13,13 @@ import { makeParent } from './files.js';
 import { describeLayers, type Terminal } from './report.js';
 
 /** The formats `export` writes. */
-const FORMATS = ['onnx', 'tfjs'] as const;
+const FORMATS = ['onnx', 'tfjs', 'safetensors'] as const;
 type Format = (typeof FORMATS)[number];
 
 /** The flags of `export`. */
 export const EXPORT_FLAGS: Flags = {
   format: { value: 'NAME', help: `${FORMATS.join(', ')} (required)` },
-  out: { value: 'PATH', help: 'the file (a folder for tfjs) to write; default: beside MODEL, e.g. model.onnx, model-tfjs/' },
+  out: { value: 'PATH', help: 'the file (a folder for tfjs) to write; default: beside MODEL, e.g. model.onnx, model-tfjs/, model.safetensors' },
   help: { help: 'show this help' },
 };
 
@@ -33,10 +33,11 @@ export const IMPORT_FLAGS: Flags = {
 /** The help of `export`. */
 export function exportHelp(): string {
   return (
-    'Usage: ferronet export MODEL --format onnx|tfjs [--out PATH]\n\n' +
+    'Usage: ferronet export MODEL --format onnx|tfjs|safetensors [--out PATH]\n\n' +
     'Writes a saved model in another format:\n' +
     '  onnx         an ONNX graph for onnxruntime (input "input", output "output", any batch size)\n' +
-    '  tfjs         a TensorFlow.js layers model: a folder with model.json and its weights\n\n' +
+    '  tfjs         a TensorFlow.js layers model: a folder with model.json and its weights\n' +
+    '  safetensors  PyTorch\'s weights (interop/pytorch/ferronet_torch.py builds the module)\n\n' +
     flagList(EXPORT_FLAGS)
   );
 }
@@ -44,9 +45,10 @@ export function exportHelp(): string {
 /** The help of `import`. */
 export function importHelp(): string {
   return (
-    'Usage: ferronet import model.json --out MODEL [options]\n\n' +
-    'Reads a TensorFlow.js layers model (Sequential: model.json, its weight shards beside it)\n' +
-    'into a ferronet model file.\n\n' +
+    'Usage: ferronet import model.json|model.safetensors --out MODEL [options]\n\n' +
+    'Reads a TensorFlow.js layers model (Sequential: model.json, its weight shards beside it),\n' +
+    'or a safetensors file from ferronet or ferronet_torch.save_safetensors, into a ferronet\n' +
+    'model file.\n\n' +
     flagList(IMPORT_FLAGS)
   );
 }
@@ -88,7 +90,7 @@ async function writeFormat(network: Network, format: Format, target: string): Pr
     return [modelJsonPath, shardPath];
   }
   await makeParent(target);
-  await writeFile(target, await network.toOnnx());
+  await writeFile(target, format === 'onnx' ? await network.toOnnx() : network.toSafetensors());
   return [target];
 }
 
@@ -101,16 +103,22 @@ export async function importModel(argv: string[], out: Terminal): Promise<number
     return 0;
   }
   const [source, ...extra] = line.positionals;
-  if (source === undefined) throw new UsageError('import needs FILE (a TensorFlow.js model.json)', 'import');
+  if (source === undefined) throw new UsageError('import needs FILE (a TensorFlow.js model.json or a .safetensors file)', 'import');
   if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])}`, 'import');
   const target = reader.text('out');
   if (target === undefined) throw new UsageError('import needs --out FILE (the ferronet model to write)', 'import');
   const backend = reader.oneOf('backend', ['auto', ...BACKEND_NAMES], 'auto');
-  if (!source.endsWith('.json')) throw new UsageError(`${JSON.stringify(source)}: expected a TensorFlow.js model.json`, 'import');
-  const network = await Network.loadTfjs(source, { backend });
+  const network = await importNetwork(source, backend);
   await makeParent(target);
   await network.save(target);
   out.write(`${source}: ${describeLayers(network)} on the ${network.backend} backend\nwrote ${target}\n`);
   network.dispose();
   return 0;
+}
+
+/** The network in `source`, chosen by its extension. */
+async function importNetwork(source: string, backend: (typeof BACKEND_NAMES)[number] | 'auto'): Promise<Network> {
+  if (source.endsWith('.json')) return Network.loadTfjs(source, { backend });
+  if (source.endsWith('.safetensors')) return Network.loadSafetensors(source, { backend });
+  throw new UsageError(`${JSON.stringify(source)}: expected a TensorFlow.js model.json or a .safetensors file`, 'import');
 }

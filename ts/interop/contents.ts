@@ -9,8 +9,8 @@ import { checkJsonObject, ModelFileError, type JsonObject, type ModelContents } 
 import { checkInputShape, checkParameter, parameterShapes, resolveLayers, type ParameterShape, type ResolvedLayer } from '../layers/index.js';
 import { VERSION } from '../version.js';
 
-/** Reads one layer's parameter buffers from a format: one Float32Array per shape, in order. */
-export type ParameterReader = (layer: ResolvedLayer, index: number, shapes: readonly ParameterShape[]) => Float32Array[];
+/** Reads one layer's parameter buffers from a format: one Float32Array per shape, in order (`layers` is the whole network). */
+export type ParameterReader = (layer: ResolvedLayer, index: number, shapes: readonly ParameterShape[], layers: readonly ResolvedLayer[]) => Float32Array[];
 
 /**
  * The model `source` describes: `inputShape` and `layers` as `Network.create` takes them
@@ -24,7 +24,7 @@ export function importedContents(source: string, inputShape: unknown, layers: un
     const resolved = resolveLayers(shape, layers);
     const parameters = resolved.flatMap((layer, index) => {
       const shapes = parameterShapes(layer);
-      const values = read(layer, index, shapes);
+      const values = read(layer, index, shapes, resolved);
       if (values.length !== shapes.length) throw new RangeError(`layers[${index}]: expected ${shapes.length} parameter buffers, got ${values.length}`);
       shapes.forEach((parameter, p) => {
         checkParameter(`layers[${index}].${parameter.name}`, parameter, values[p]);

@@ -16,6 +16,7 @@ mod math;
 mod model;
 mod optimizers;
 mod random;
+mod safetensors;
 
 #[cfg(test)]
 mod test_util;
@@ -35,3 +36,4 @@ pub use model::{
 };
 pub use optimizers::{adam_update, momentum_update, rmsprop_update, sgd_update, Optimizer};
 pub use random::Xoshiro128;
+pub use safetensors::{safetensors_index, SafetensorsError};

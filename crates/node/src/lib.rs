@@ -87,6 +87,13 @@ pub fn gemm(
     kernels::gemm(trans_a, trans_b, m, n, k, alpha as f32, a, b, beta as f32, c).map_err(shape_error)
 }
 
+/// The index of a safetensors file as JSON ([`kernels::safetensors_index`]), read in place;
+/// an error saying why when the file is not one.
+#[napi(catch_unwind)]
+pub fn safetensors_index(file: &[u8]) -> Result<String> {
+    kernels::safetensors_index(file).map_err(|error| Error::new(Status::InvalidArg, error.to_string()))
+}
+
 #[napi(catch_unwind)]
 pub fn bias_add(rows: u32, cols: u32, bias: &[f32], mut x: Float32ArraySlice) -> Result<()> {
     ensure_disjoint(&[span("x", &x)], &[span("bias", bias)])?;

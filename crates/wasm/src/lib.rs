@@ -224,6 +224,13 @@ pub fn rmsprop_update(
     .map_err(range_error)
 }
 
+/// The index of a safetensors file as JSON ([`kernels::safetensors_index`]); a `RangeError`
+/// saying why when the file is not one.
+#[wasm_bindgen(js_name = safetensorsIndex)]
+pub fn safetensors_index(file: &[u8]) -> JsResult<String> {
+    kernels::safetensors_index(file).map_err(|error| js_sys::RangeError::new(&error.to_string()).into())
+}
+
 fn model_error(error: kernels::ModelError) -> JsValue {
     js_sys::RangeError::new(&error.to_string()).into()
 }

@@ -20,5 +20,6 @@ export async function loadNativeBackend(): Promise<Backend> {
     tensor: (source) => HostTensor.from(source),
     ...bindKernels(raw, kernelChecks(isHostTensor), isHostTensor, (tensor) => tensor.data),
     createModel: (inputShape, layers) => new NativeModel(binding.Model, inputShape, layers),
+    safetensorsIndex: (file) => binding.safetensorsIndex(file),
   };
 }

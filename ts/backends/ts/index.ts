@@ -28,5 +28,6 @@ export function createTsBackend(): Backend {
     tensor: (source) => HostTensor.from(source),
     ...bindKernels(tsKernels, kernelChecks(isHostTensor), isHostTensor, (tensor) => tensor.data),
     createModel: (inputShape, layers) => new TsModel(inputShape, layers),
+    safetensorsIndex: null,
   };
 }

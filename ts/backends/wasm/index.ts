@@ -85,5 +85,6 @@ export async function loadWasmBackend(source: WasmSource): Promise<Backend> {
     },
     ...bindKernels(raw, kernelChecks(isWasmTensor), isWasmTensor, (tensor) => tensor.handle),
     createModel: (inputShape, layers) => new WasmModel(bindings, memory, inputShape, layers),
+    safetensorsIndex: (file) => bindings.safetensorsIndex(file),
   };
 }
