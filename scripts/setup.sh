@@ -65,6 +65,12 @@ if ! rustup_has_std aarch64-unknown-linux-gnu && command -v rustup >/dev/null; t
   timeout 120 rustup target add aarch64-unknown-linux-gnu || echo "aarch64: rustup cannot fetch it; npm test will use build-std"
 fi
 
+# wasm32-wasip1's standard library lets npm test run the kernels' tests inside WebAssembly
+# (the simd128 microkernel included) under Node's WASI; without it they are reported as skipped.
+if ! rustup_has_std wasm32-wasip1 && command -v rustup >/dev/null; then
+  timeout 120 rustup target add wasm32-wasip1 || echo "wasm32-wasip1: rustup cannot fetch it; npm test will skip the kernels' tests in wasm"
+fi
+
 say "wasm-bindgen CLI"
 want=$(wasm_bindgen_version)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)

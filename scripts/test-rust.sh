@@ -2,9 +2,11 @@
 # cargo test for the workspace, then the kernels' tests again under each other instruction set
 # this CPU runs (FERRONET_ISA forces one), so the activation, loss, optimizer, bias and small-GEMM
 # variants of every ISA run, not only the fastest one. An ISA the CPU lacks is reported as
-# skipped with the reason; its microkernel tests show as ignored in cargo's own output.
+# skipped with the reason; its microkernel tests show as ignored in cargo's own output. Last,
+# the kernels' tests inside WebAssembly with simd128, as the shipped module is built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 
 cargo test --workspace
 
@@ -23,3 +25,13 @@ for isa in "${others[@]}"; do
   echo "==> kernels under FERRONET_ISA=$isa"
   FERRONET_ISA=$isa cargo test -p ferronet-kernels --features threads --lib -q
 done
+
+# wasm32-wasip1 rather than the module's wasm32-unknown-unknown: the test harness needs a
+# system interface (output, exit status), which Node's WASI gives (scripts/wasi-run.mjs).
+if rustup_has_std wasm32-wasip1; then
+  echo "==> kernels inside wasm32-wasip1 with simd128, run by Node's WASI"
+  CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $PWD/scripts/wasi-run.mjs" RUSTFLAGS="-C target-feature=+simd128" \
+    cargo test -p ferronet-kernels --lib -q --target wasm32-wasip1 --target-dir target/wasi
+else
+  echo "kernels inside wasm: skipped, this toolchain has no wasm32-wasip1 standard library (rustup target add wasm32-wasip1)"
+fi
