@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds ferronet's artifacts: `build.sh` builds all; `build.sh wasm native ts` builds some.
 #   wasm   - crates/wasm -> ts/backends/wasm/generated (wasm-bindgen --target web, then wasm-opt)
-#   native - crates/node -> ts/backends/native/generated (napi-rs, release)
+#   native - crates/node -> ts/backends/native/generated (napi-rs, release, this machine's platform)
 #   ts     - ts/ -> dist/ (tsc), with both generated folders copied beside their loaders
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,9 +34,13 @@ build_wasm() {
     "$out_dir/ferronet_wasm_bg.wasm" -o "$out_dir/ferronet_wasm_bg.wasm"
 }
 
+# This machine's binary, named the napi-rs way (ferronet.linux-x64-gnu.node) beside napi-rs's
+# generated loader, which picks the binary for the machine it runs on; scripts/pack.sh adds the
+# other platforms of package.json's napi.targets. Cargo strips the symbols (a sixth of the
+# file); napi's own --strip, a linker -s, left the symbol table in place here.
 build_native() {
   say "native addon"
-  npx --no-install napi build --platform --release --esm \
+  CARGO_PROFILE_RELEASE_STRIP=symbols npx --no-install napi build --platform --release --esm \
     --manifest-path crates/node/Cargo.toml --package-json-path package.json \
     --output-dir ts/backends/native/generated
 }
