@@ -4,12 +4,37 @@
  * says what was expected and what was given.
  */
 
-/** A short description of a value for error messages: `a Float64Array of length 3`, `-1`. */
+/** The most characters of someone's text that an error message repeats. */
+const QUOTED_CHARACTERS = 60;
+
+/**
+ * `text` cut to its first 60 characters and an ellipsis when longer, so that a message
+ * repeating a field, a name or a key stays short however large the input.
+ */
+export function clip(text: string): string {
+  if (text.length <= QUOTED_CHARACTERS) return text;
+  // A cut between the two halves of a surrogate pair would leave half a character.
+  const code = text.charCodeAt(QUOTED_CHARACTERS - 1);
+  const end = code >= 0xd800 && code <= 0xdbff ? QUOTED_CHARACTERS - 1 : QUOTED_CHARACTERS;
+  return `${text.slice(0, end)}…`;
+}
+
+/**
+ * Someone's text as an error message quotes it: {@link clip}ped, in JSON quotes with control
+ * characters and line breaks escaped (the message stays one line), and the full length when
+ * clipped: `"aaaa…" (50,000,000 characters)`.
+ */
+export function quote(text: string): string {
+  const quoted = JSON.stringify(clip(text));
+  return text.length > QUOTED_CHARACTERS ? `${quoted} (${text.length.toLocaleString('en-US')} characters)` : quoted;
+}
+
+/** A short description of a value for error messages: `a Float64Array of length 3`, `-1`, a {@link quote}d string. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string') return quote(value);
   if (typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
   if (ArrayBuffer.isView(value)) {
     const length = 'length' in value ? `of length ${String(value.length)}` : `of ${value.byteLength} bytes`;
@@ -21,9 +46,12 @@ export function describe(value: unknown): string {
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
-/** Throws `argument: expected <expected>, got <got>`, where `got` is already a description. */
+/**
+ * Throws `argument: expected <expected>, got <got>`, where `got` is already a description. The
+ * argument is {@link clip}ped: its path may hold a key of someone's object (`layers[0].<key>`).
+ */
 export function reject(kind: 'type' | 'range', argument: string, expected: string, got: string): never {
-  const message = `${argument}: expected ${expected}, got ${got}`;
+  const message = `${clip(argument)}: expected ${expected}, got ${got}`;
   throw kind === 'type' ? new TypeError(message) : new RangeError(message);
 }
 

@@ -1,6 +1,6 @@
 /** IDX files (MNIST's format): parsing, gzip, and refusals. */
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -38,4 +38,42 @@ it('reads Fashion-MNIST-named files from a folder, gzipped or not, up to a limit
   await expect(loadIdxImages(join(directory, 'train-images-idx3-ubyte.gz'), join(directory, 'short-labels-idx1-ubyte'))).rejects.toThrow(/holds 2 labels for the 3 images/);
   expect(await findLabelsFile(join(directory, 'train-images-idx3-ubyte.gz'))).toBe(join(directory, 'train-labels-idx1-ubyte'));
   expect(await findLabelsFile(join(directory, 'short-labels-idx1-ubyte'))).toBeNull();
+});
+
+it('refuses an empty file and dimensions no file can match, without allocating for them', () => {
+  expect(() => parseIdx(new Uint8Array(0), 'f')).toThrow('f: not an IDX file (0 bytes, shorter than any IDX header)');
+  expect(() => parseIdx(Uint8Array.of(0, 0, 8, 0), 'f')).toThrow('f: not an IDX file (its header gives 0 dimensions)');
+  expect(() => parseIdx(idx([0xffffffff, 0xffffffff, 0xffffffff], new Uint8Array(4)), 'f')).toThrow(
+    'f: dimensions 4294967295 x 4294967295 x 4294967295 need more bytes than any file holds',
+  );
+  // 255 dimensions of 2: a message shows the first 8 of them.
+  expect(() => parseIdx(idx(new Array<number>(255).fill(2), new Uint8Array(3)), 'f')).toThrow('f: dimensions 2 x 2 x 2 x 2 x 2 x 2 x 2 x 2 x … (255 dimensions) need more bytes than any file holds');
+  expect(() => parseIdx(idx([60_000_000, 28, 28], new Uint8Array(16)), 'f')).toThrow('f: truncated: dimensions 60000000 x 28 x 28 need 47040000016 bytes, the file has 32');
+});
+
+it('stops gunzipping at the length the header gives (a gzip bomb), and refuses a header beyond 2 GiB at once', async () => {
+  const bomb = join(directory, 'bomb-images-idx3-ubyte.gz');
+  // 64 MB of zeros after a header of 2 x 2 x 2 (8 bytes): a 64 kB file.
+  await writeFile(bomb, gzipSync(idx([2, 2, 2], new Uint8Array(64 * 2 ** 20))));
+  const before = process.memoryUsage().arrayBuffers;
+  await expect(loadIdxImages(bomb, bomb)).rejects.toThrow(`${bomb}: too long: gunzipped, it holds more than the 24 bytes its dimensions need`);
+  expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);
+  const huge = join(directory, 'huge-images-idx3-ubyte.gz');
+  await writeFile(huge, gzipSync(idx([3_000_000, 28, 28], new Uint8Array(100))));
+  await expect(loadIdxImages(huge, huge)).rejects.toThrow(`${huge}: its dimensions need 2,352,000,016 bytes gunzipped, more than the 2 GiB ferronet reads at once; use fewer images`);
+  const cut = join(directory, 'cut-images-idx3-ubyte.gz');
+  await writeFile(cut, gzipSync(idx([2, 2, 2], new Uint8Array(8))).subarray(0, 20));
+  await expect(loadIdxImages(cut, cut)).rejects.toThrow(`${cut}: cannot gunzip it (unexpected end of file)`);
+});
+
+it('refuses labels that are no Fashion-MNIST class, and files of no images', async () => {
+  const folder = join(directory, 'bad-labels');
+  await mkdir(folder);
+  await writeFile(join(folder, 't10k-images-idx3-ubyte'), idx([2, 1, 1], Uint8Array.of(0, 255)));
+  await writeFile(join(folder, 't10k-labels-idx1-ubyte'), idx([2], Uint8Array.of(3, 12)));
+  await expect(loadFashionMnist(folder, 't10k')).rejects.toThrow(`${join(folder, 't10k-labels-idx1-ubyte')}: label 12 of example 1 is not a class (expected 0 to 9)`);
+  const empty = join(directory, 'empty-images-idx3-ubyte');
+  await writeFile(empty, idx([0, 28, 28], new Uint8Array(0)));
+  await writeFile(join(directory, 'empty-labels-idx1-ubyte'), idx([0], new Uint8Array(0)));
+  await expect(loadIdxImages(empty, join(directory, 'empty-labels-idx1-ubyte'))).rejects.toThrow(`${empty}: holds no images (dimensions 0 x 28 x 28)`);
 });

@@ -1,6 +1,7 @@
 /** Reading the command line: flags by a table, values by type, and mistakes as one-line usage errors. */
 
 import { parseArgs } from 'node:util';
+import { clip, quote } from '../validation.js';
 
 /** A mistake on the command line: printed with a pointer to the help, exit status 2. */
 export class UsageError extends Error {
@@ -40,9 +41,11 @@ export function parseCommandLine(argv: string[], flags: Flags, command: string):
     return { flags: values as CommandLine['flags'], positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    // An unknown option's advice is about positionals starting with '-', which ferronet has none of.
+    // An unknown option's advice is about positionals starting with '-', which ferronet has none of;
+    // the option itself, as long as the command line allows, is clipped like any quoted text.
     const unknown = (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
-    throw new UsageError((unknown ? (message.split('. ')[0] ?? message) : message).replace(/\s*\n\s*/g, ' ').replace(/\.$/, ''), command);
+    const said = unknown ? (message.split('. ')[0] ?? message).replace(/^(Unknown option ')(.*)'$/s, (_, start: string, option: string) => `${start}${clip(option)}'`) : message;
+    throw new UsageError(said.replace(/\s*\n\s*/g, ' ').replace(/\.$/, ''), command);
   }
 }
 
@@ -138,7 +141,7 @@ export class FlagReader {
 
   /** Throws the UsageError `--NAME: expected EXPECTED, got "TEXT"`, for values read by hand. */
   fail(name: string, expected: string, text: string): never {
-    throw new UsageError(`--${name}: expected ${expected}, got ${JSON.stringify(text)}`, this.#command);
+    throw new UsageError(`--${name}: expected ${expected}, got ${quote(text)}`, this.#command);
   }
 }
 

@@ -5,15 +5,17 @@
  * new data exactly as training did.
  */
 
+import { constants } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isNumber, numericColumns, parseCsv, type CsvTable } from '../datasets/csv.js';
-import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIRECTORY, findLabelsFile, loadFashionMnist, loadIdxImages, readIdxFile } from '../datasets/fashion-mnist.js';
+import { checkLabels, FASHION_MNIST_CLASSES, FASHION_MNIST_DIRECTORY, findLabelsFile, loadFashionMnist, loadIdxImages, readIdxFile } from '../datasets/fashion-mnist.js';
 import { planarDataset } from '../datasets/planar.js';
 import type { JsonValue } from '../io/model-file.js';
 import { outputActivation } from '../layers/index.js';
 import type { Network } from '../network.js';
 import { Random } from '../random.js';
+import { clip, quote } from '../validation.js';
 
 // Type aliases rather than interfaces: they fit JsonObject, so an encoding is model metadata as is.
 
@@ -163,6 +165,20 @@ export type Task = ClassTarget['task'] | ValueTarget['task'];
 /** Up to this many distinct whole numbers, a numeric target column is read as classes. */
 const MAX_INTEGER_CLASSES = 20;
 
+/**
+ * The most classes a CSV column may hold. A softmax of one unit per class over a table is rarely
+ * sensible beyond ImageNet's 1,000, and targets grow with rows x classes; a column of more
+ * distinct values is a quantity or an identifier, not a class.
+ */
+const MAX_CLASSES = 1000;
+
+/**
+ * The most one-hot target values (rows x classes, 1 GiB of float32) that training or evaluation
+ * may need: the Trainer and Network.evaluate take class indices but make one-hot rows of them
+ * (ts/data.ts), so this bounds their memory with a message rather than an allocation failure.
+ */
+const MAX_ONE_HOT_VALUES = 2 ** 28;
+
 /** A CSV file to train on: features are every column but `label` (or those named), standardized later. */
 export async function csvTrainingExamples(
   path: string,
@@ -170,25 +186,55 @@ export async function csvTrainingExamples(
   featureNames: string[] | undefined,
   task: Task | undefined,
 ): Promise<{ examples: Examples; features: string[]; target: ClassTarget | Omit<ValueTarget, 'mean' | 'std'> }> {
-  const table = parseCsv(await readFile(path, 'utf8'), path);
-  const labelIndex = columnIndex(table, label, path, '--label');
+  const table = await readCsvFile(path);
+  const [labelIndex] = columnIndices(table, [label], path, '--label') as [number];
   const features = featureNames ?? table.columns.filter((_, i) => i !== labelIndex);
-  if (features.length === 0) throw new RangeError(`${path}: no feature columns besides the label ${JSON.stringify(label)}`);
+  if (features.length === 0) throw new RangeError(`${path}: no feature columns besides the label ${quote(label)}`);
+  const featureIndices = columnIndices(table, features, path, '--features');
   if (table.rows.length === 0) throw new RangeError(`${path}: a header but no data lines`);
-  const x = numericColumns(table, features.map((name) => columnIndex(table, name, path, '--features')), path);
+  // The target first: a column of too many classes is refused before the features are read.
   const fields = table.rows.map((row) => row[labelIndex] as string);
   const numeric = fields.every(isNumber);
   const distinct = [...new Set(fields)];
   const chosen = task ?? (!numeric || (distinct.length <= MAX_INTEGER_CLASSES && distinct.every((field) => Number.isInteger(Number(field)))) ? 'classification' : 'regression');
-  const examples: Examples = { x, count: table.rows.length, features: features.length, targets: null };
+  const count = table.rows.length;
   if (chosen === 'regression') {
-    examples.targets = numericColumns(table, [labelIndex], path);
-    return { examples, features, target: { task: 'regression', column: label } };
+    const targets = numericColumns(table, [labelIndex], path);
+    return { examples: { x: numericColumns(table, featureIndices, path), count, features: features.length, targets }, features, target: { task: 'regression', column: label } };
   }
+  checkClassCount(distinct, numeric, count, path, label);
   const classes = numeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
-  if (classes.length < 2) throw new RangeError(`${path}: column ${JSON.stringify(label)} holds one class only (${JSON.stringify(classes[0])}); classification needs two or more`);
-  examples.targets = Int32Array.from(fields, (field) => classes.indexOf(field));
-  return { examples, features, target: { task: 'classification', column: label, classes } };
+  const indexOf = new Map(classes.map((name, index) => [name, index]));
+  const targets = Int32Array.from(fields, (field) => indexOf.get(field) as number);
+  return { examples: { x: numericColumns(table, featureIndices, path), count, features: features.length, targets }, features, target: { task: 'classification', column: label, classes } };
+}
+
+/**
+ * Refuses a class column that cannot be trained on: one class, more than {@link MAX_CLASSES},
+ * or, past {@link MAX_INTEGER_CLASSES}, more than half the rows (fewer than two examples a class:
+ * an identifier such as a name, not a class), or more one-hot targets than {@link MAX_ONE_HOT_VALUES}.
+ * Tiny tables with a few classes stay allowed. Run before any target is built, so a column of a
+ * million names fails at once, not out of memory.
+ */
+function checkClassCount(distinct: readonly string[], numeric: boolean, rows: number, path: string, label: string): void {
+  if (distinct.length < 2) throw new RangeError(`${path}: column ${quote(label)} holds one class only (${quote(distinct[0] as string)}); classification needs two or more`);
+  if (distinct.length > MAX_CLASSES || (distinct.length > MAX_INTEGER_CLASSES && distinct.length > rows / 2)) {
+    const instead = numeric ? 'to predict it as a number, use --task regression' : 'choose another --label (names and identifiers are not classes)';
+    throw new RangeError(
+      `${path}: column ${quote(label)} holds ${distinct.length.toLocaleString('en-US')} distinct values in ${rows.toLocaleString('en-US')} rows, ` +
+        `too many classes (at most ${MAX_CLASSES.toLocaleString('en-US')}, and beyond ${MAX_INTEGER_CLASSES} at most half the rows); ${instead}`,
+    );
+  }
+  checkOneHotSize(rows, distinct.length, path);
+}
+
+/** Throws a RangeError naming `path` when `rows` targets of `classes` make more one-hot values than {@link MAX_ONE_HOT_VALUES}. */
+export function checkOneHotSize(rows: number, classes: number, path: string): void {
+  if (rows * classes <= MAX_ONE_HOT_VALUES) return;
+  throw new RangeError(
+    `${path}: ${rows.toLocaleString('en-US')} rows of ${classes} classes need ${(rows * classes).toLocaleString('en-US')} one-hot target values, ` +
+      `more than ferronet takes at once (${MAX_ONE_HOT_VALUES.toLocaleString('en-US')}); use fewer rows or classes`,
+  );
 }
 
 /** IDX files are named as MNIST's are: `t10k-images-idx3-ubyte`, gzipped or not. */
@@ -216,31 +262,34 @@ export async function inferenceExamples(data: string, encoding: DataEncoding, ne
       examples = { x: Float32Array.from(pixels), count, features: pixels.length / Math.max(count, 1), targets: null };
     }
   } else {
-    examples = csvInferenceExamples(parseCsv(await readFile(data, 'utf8'), data), data, encoding);
+    examples = csvInferenceExamples(await readCsvFile(data), data, encoding);
   }
+  // Before the feature count: an IDX file of no images reads as 0 features each, which is not the mistake.
+  if (examples.count === 0) throw new RangeError(`${data}: holds no examples (a header, but no data)`);
   if (examples.features !== network.inputSize) {
     throw new RangeError(`${data}: ${examples.features} features per example, but the model takes ${network.inputSize}`);
   }
+  // Image labels are class indices as read (CSV classes are looked up by name): the model may know fewer.
+  if (encoding.target.task === 'classification' && examples.targets) checkLabels(examples.targets, encoding.target.classes.length, data);
   return examples;
 }
 
 function csvInferenceExamples(table: CsvTable, path: string, encoding: DataEncoding): Examples {
   const { column } = encoding.target;
   const targetIndex = column === null ? -1 : table.columns.indexOf(column);
-  const featureIndices = encoding.features
-    ? encoding.features.map((name) => columnIndex(table, name, path, 'the model'))
-    : table.columns.flatMap((_, i) => (i === targetIndex ? [] : [i]));
+  const featureIndices = encoding.features ? columnIndices(table, encoding.features, path, 'the model') : table.columns.flatMap((_, i) => (i === targetIndex ? [] : [i]));
   const examples: Examples = { x: numericColumns(table, featureIndices, path), count: table.rows.length, features: featureIndices.length, targets: null };
   if (targetIndex < 0) return examples;
   const { target } = encoding;
   if (target.task === 'regression') {
     examples.targets = numericColumns(table, [targetIndex], path);
   } else {
+    const indexOf = new Map(target.classes.map((name, index) => [name, index]));
     examples.targets = Int32Array.from(table.rows, (row, r) => {
-      const index = target.classes.indexOf(row[targetIndex] as string);
-      if (index < 0) {
+      const index = indexOf.get(row[targetIndex] as string);
+      if (index === undefined) {
         throw new RangeError(
-          `${path}:${table.lines[r] as number}: column ${targetIndex + 1} (${JSON.stringify(column)}): class ${JSON.stringify(row[targetIndex])} is not one the model knows (${target.classes.join(', ')})`,
+          `${path}:${table.lines[r] as number}: column ${targetIndex + 1} (${quote(column as string)}): class ${quote(row[targetIndex] as string)} is not one the model knows (${listNames(target.classes)})`,
         );
       }
       return index;
@@ -249,10 +298,28 @@ function csvInferenceExamples(table: CsvTable, path: string, encoding: DataEncod
   return examples;
 }
 
-function columnIndex(table: CsvTable, name: string, path: string, wanted: string): number {
-  const index = table.columns.indexOf(name);
-  if (index < 0) throw new RangeError(`${path}: no column ${JSON.stringify(name)} (named by ${wanted}); the columns are ${table.columns.join(', ')}`);
-  return index;
+/** The positions of the columns `names` (named by `wanted`, for the message when one is missing). */
+function columnIndices(table: CsvTable, names: readonly string[], path: string, wanted: string): number[] {
+  const positions = new Map(table.columns.map((name, index) => [name, index]));
+  return names.map((name) => {
+    const index = positions.get(name);
+    if (index === undefined) throw new RangeError(`${path}: no column ${quote(name)} (named by ${wanted}); the columns are ${listNames(table.columns)}`);
+    return index;
+  });
+}
+
+/**
+ * Names for a message as a list, `a, b, label`: the first few of a long list and how many in all,
+ * each {@link clip}ped, and {@link quote}d only when a comma, quote or line break in it would blur
+ * the list or break the message's one line.
+ */
+function listNames(names: readonly string[]): string {
+  const shown = 8;
+  const listed = names
+    .slice(0, shown)
+    .map((name) => (/[",\p{Cc}]/u.test(name) ? quote(name) : clip(name)))
+    .join(', ');
+  return names.length > shown ? `${listed}, … (${names.length.toLocaleString('en-US')} in all)` : listed;
 }
 
 /**
@@ -297,6 +364,20 @@ function checkEncoding(value: JsonValue, where: string, network: Network): DataE
     invalid("target.task: expected 'classification' or 'regression'");
   }
   return value as unknown as DataEncoding;
+}
+
+/** Reads and parses the CSV file `path`. */
+async function readCsvFile(path: string): Promise<CsvTable> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    // Past 2 GiB, or 512 Mi characters (V8's longest string), Node's message names no file.
+    const code = (error as { code?: unknown }).code;
+    if (!(error instanceof RangeError) || (code !== undefined && code !== 'ERR_FS_FILE_TOO_LARGE')) throw error;
+    throw new RangeError(`${path}: too large to read at once (at most ${constants.MAX_STRING_LENGTH.toLocaleString('en-US')} characters); use fewer rows`);
+  }
+  return parseCsv(text, path);
 }
 
 /** A short name for output files: the CSV's stem or the data set's name. */

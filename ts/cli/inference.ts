@@ -3,8 +3,9 @@
 import { writeFile } from 'node:fs/promises';
 import { BACKEND_NAMES } from '../backends/backend.js';
 import { Network } from '../network.js';
+import { quote } from '../validation.js';
 import { flagList, FlagReader, parseCommandLine, UsageError, type Flags } from './args.js';
-import { decodeOutputs, encodeInputs, encodeTargets, encodingOf, inferenceExamples, type DataEncoding } from './data.js';
+import { checkOneHotSize, decodeOutputs, encodeInputs, encodeTargets, encodingOf, inferenceExamples, type DataEncoding } from './data.js';
 import { makeParent } from './files.js';
 import { count, describeLayers, percent, Reporter, type Terminal } from './report.js';
 
@@ -50,7 +51,7 @@ async function open(argv: string[], flags: Flags, command: 'evaluate' | 'predict
   if (reader.has('help')) return null;
   const [modelPath, data, ...extra] = line.positionals;
   if (modelPath === undefined || data === undefined) throw new UsageError(`${command} needs MODEL and DATA`, command);
-  if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])}`, command);
+  if (extra.length > 0) throw new UsageError(`unexpected ${quote(extra[0] as string)}`, command);
   const backend = reader.oneOf('backend', ['auto', ...BACKEND_NAMES], 'auto');
   const network = await Network.load(modelPath, { backend });
   return { reader, network, encoding: encodingOf(network, modelPath), data, modelPath };
@@ -66,7 +67,8 @@ export async function evaluate(argv: string[], out: Terminal, err: Terminal): Pr
   const { reader, network, encoding, data, modelPath } = opened;
   const report = new Reporter(reader.has('json') ? 'json' : 'text', out, err);
   const examples = await inferenceExamples(data, encoding, network);
-  if (!examples.targets) throw new RangeError(`${data}: no ${encoding.target.column === null ? 'labels' : `${JSON.stringify(encoding.target.column)} column`} to evaluate against`);
+  if (!examples.targets) throw new RangeError(`${data}: no ${encoding.target.column === null ? 'labels' : `${quote(encoding.target.column)} column`} to evaluate against`);
+  if (encoding.target.task === 'classification') checkOneHotSize(examples.count, encoding.target.classes.length, data);
   const result = network.evaluate(encodeInputs(encoding, examples), encodeTargets(encoding, examples.targets, network));
   const classification = encoding.target.task === 'classification';
   report.info(`${modelPath}: ${describeLayers(network)} on the ${network.backend} backend`);
@@ -96,9 +98,10 @@ export async function predict(argv: string[], out: Terminal): Promise<number> {
     const classes = target.classes.length;
     lines.push(['prediction', ...target.classes.map((name) => `p(${name})`)].map(csvField).join(','));
     for (let i = 0; i < examples.count; i++) {
-      const probabilities = Array.from(answers.subarray(i * classes, (i + 1) * classes));
-      const best = probabilities.indexOf(Math.max(...probabilities));
-      lines.push([csvField(target.classes[best] as string), ...probabilities.map((p) => p.toPrecision(6))].join(','));
+      const probabilities = answers.subarray(i * classes, (i + 1) * classes);
+      // One pass, not Math.max(...probabilities): spreading the outputs of a model of many classes overflows the stack.
+      const best = probabilities.reduce((top, p, index) => (p > (probabilities[top] as number) ? index : top), 0);
+      lines.push([csvField(target.classes[best] as string), ...Array.from(probabilities, (p) => p.toPrecision(6))].join(','));
     }
   }
   const text = `${lines.join('\n')}\n`;

@@ -9,6 +9,7 @@ import { decisionBoundarySvg } from '../plots/decision-boundary.js';
 import { trainingCurvesSvg } from '../plots/training-curves.js';
 import type { ScheduleConfig } from '../schedules/index.js';
 import { Trainer, type History } from '../trainer.js';
+import { quote } from '../validation.js';
 import { flagList, FlagReader, parseCommandLine, UsageError, type Flags } from './args.js';
 import {
   csvTrainingExamples,
@@ -247,11 +248,11 @@ function readSettings(argv: string[]): TrainSettings | null {
   if (flags.has('help')) return null;
   const [dataset, ...words] = line.positionals;
   if (dataset === undefined) throw new UsageError(`which data set? ${DATASETS.join(', ')}`, 'train');
-  if (!(DATASETS as readonly string[]).includes(dataset)) throw new UsageError(`unknown data set ${JSON.stringify(dataset)} (expected ${DATASETS.join(', ')})`, 'train');
+  if (!(DATASETS as readonly string[]).includes(dataset)) throw new UsageError(`unknown data set ${quote(dataset)} (expected ${DATASETS.join(', ')})`, 'train');
   const name = dataset as Dataset;
   const file = name === 'csv' ? words.shift() : undefined;
   if (name === 'csv' && file === undefined) throw new UsageError('train csv needs a FILE', 'train');
-  if (words.length > 0) throw new UsageError(`unexpected ${JSON.stringify(words[0])}`, 'train');
+  if (words.length > 0) throw new UsageError(`unexpected ${quote(words[0] as string)}`, 'train');
   for (const [flag, only] of Object.entries(ONLY)) {
     if (line.flags[flag] !== undefined && only !== name) throw new UsageError(`--${flag} applies to train ${only} only`, 'train');
   }
@@ -264,7 +265,7 @@ function readSettings(argv: string[]): TrainSettings | null {
   const label = flags.text('label');
   if (name === 'csv' && label === undefined) throw new UsageError('train csv needs --label COLUMN', 'train');
   const modelPath = flags.text('out', `${file === undefined ? name : stem(file)}.fnet`);
-  if (!modelPath.endsWith('.fnet')) throw new UsageError(`--out: expected a file name ending in .fnet, got ${JSON.stringify(modelPath)}`, 'train');
+  if (!modelPath.endsWith('.fnet')) throw new UsageError(`--out: expected a file name ending in .fnet, got ${quote(modelPath)}`, 'train');
   const resume = flags.text('resume');
   const refused = NOT_WITH_RESUME.filter((flag) => line.flags[flag] !== undefined);
   if (resume !== undefined && refused.length > 0) {
@@ -272,7 +273,7 @@ function readSettings(argv: string[]): TrainSettings | null {
   }
   const checkpoint = flags.text('checkpoint');
   for (const [flag, path] of [['checkpoint', checkpoint], ['resume', resume]] as const) {
-    if (path === modelPath) throw new UsageError(`--${flag} and --out name the same file, ${JSON.stringify(path)}: the model saved at the end would overwrite the checkpoint`, 'train');
+    if (path === modelPath) throw new UsageError(`--${flag} and --out name the same file, ${quote(path)}: the model saved at the end would overwrite the checkpoint`, 'train');
   }
   const dropout = flags.text('dropout') === undefined ? undefined : flags.fraction('dropout', 0);
   if (dropout !== undefined && typeof model !== 'string') throw new UsageError('--dropout applies to --model mlp and cnn only (a model file has its own layers)', 'train');
@@ -337,7 +338,7 @@ function readSchedule(flags: FlagReader, epochs: number): ScheduleConfig | undef
 /** `--model`'s value: a name of {@link MODEL_NAMES}, or a file ending in `.json`. */
 function readModelChoice(text: string): ModelChoice {
   if (text.endsWith('.json')) return { file: text };
-  if (!(MODEL_NAMES as readonly string[]).includes(text)) throw new UsageError(`--model: expected ${MODEL_NAMES.join(', ')} or a FILE.json, got ${JSON.stringify(text)}`, 'train');
+  if (!(MODEL_NAMES as readonly string[]).includes(text)) throw new UsageError(`--model: expected ${MODEL_NAMES.join(', ')} or a FILE.json, got ${quote(text)}`, 'train');
   return text as (typeof MODEL_NAMES)[number];
 }
 

@@ -1,8 +1,11 @@
 /**
  * Comma-separated values as RFC 4180 writes them: a header row of column names, then one
  * record per line; fields may be quoted (`"a, b"`, with `""` for a quote) and lines may end in
- * CRLF. Errors name the file, line and column, like a compiler's.
+ * CRLF. Errors name the file, line and column, like a compiler's, and quote at most the start of
+ * a field, however long it is.
  */
+
+import { quote } from '../validation.js';
 
 /** A parsed CSV file: column names and text fields, with the line each record began on. */
 export interface CsvTable {
@@ -14,74 +17,118 @@ export interface CsvTable {
   lines: number[];
 }
 
-/** Parses CSV text; `source` names it in errors. Blank lines are skipped. */
+/** Spaces and tabs at a field's edges (any white space but the line breaks that end records). */
+const SPACES = /[^\S\r\n]*/y;
+/** An unquoted field: everything up to the next comma or line break. */
+const UNQUOTED = /[^,\r\n]*/y;
+
+/**
+ * Parses CSV text; `source` names it in errors. Blank lines are skipped. Fields are sliced out
+ * of `text` (never built a character at a time), so time and memory grow with the text's length
+ * alone, however long one field or line is.
+ */
 export function parseCsv(text: string, source: string): CsvTable {
-  const records: { fields: string[]; line: number }[] = [];
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  // Text has no NUL characters; binary files and UTF-16 text (Excel's "Unicode text") do.
+  if (body.includes('\0')) throw new RangeError(`${source}: holds NUL bytes, so it is binary data or UTF-16 text; expected CSV text in UTF-8`);
+  let columns: string[] | null = null;
+  const rows: string[][] = [];
+  const lines: number[] = [];
   let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let fieldWasQuoted = false;
   let line = 1;
   let recordLine = 1;
-  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const endField = (): void => {
-    fields.push(fieldWasQuoted ? field : field.trim());
-    field = '';
-    fieldWasQuoted = false;
-  };
-  const endRecord = (): void => {
-    endField();
-    if (fields.length > 1 || fields[0] !== '') records.push({ fields, line: recordLine });
-    fields = [];
-  };
-  for (let i = 0; i < body.length; i++) {
-    const char = body[i] as string;
-    if (quoted) {
-      if (char === '"' && body[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') {
-        quoted = false;
-      } else {
-        if (char === '\n') line++;
-        field += char;
+  let at = 0;
+  for (;;) {
+    const start = skip(SPACES, body, at);
+    if (body[start] === '"') {
+      const { value, end } = quotedField(body, start, source, recordLine);
+      line += count(value, '\n');
+      fields.push(value);
+      at = skip(SPACES, body, end);
+      const next = body[at];
+      if (next !== undefined && next !== ',' && next !== '\r' && next !== '\n') {
+        throw new RangeError(`${source}:${line}: unexpected ${quote(next)} after the closing quote of field ${fields.length}`);
       }
-    } else if (char === '"' && field.trim() === '' && !fieldWasQuoted) {
-      quoted = true;
-      fieldWasQuoted = true;
-      field = '';
-    } else if (char === ',') {
-      endField();
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && body[i + 1] === '\n') i++;
-      endRecord();
-      line++;
-      recordLine = line;
-    } else if (fieldWasQuoted) {
-      // Only spaces may follow a closing quote.
-      if (char.trim() !== '') throw new RangeError(`${source}:${line}: unexpected ${JSON.stringify(char)} after the closing quote of field ${fields.length + 1}`);
     } else {
-      field += char;
+      at = skip(UNQUOTED, body, start);
+      fields.push(body.slice(start, at).trim());
     }
+    if (body[at] === ',') {
+      at++;
+      continue;
+    }
+    if (fields.length > 1 || fields[0] !== '') {
+      if (columns === null) {
+        columns = fields;
+        checkUnique(columns, source, recordLine);
+      } else {
+        if (fields.length !== columns.length) throw new RangeError(`${source}:${recordLine}: ${fields.length} fields, but the header has ${columns.length} columns`);
+        rows.push(fields);
+        lines.push(recordLine);
+      }
+    }
+    fields = [];
+    if (at >= body.length) break;
+    at += body[at] === '\r' && body[at + 1] === '\n' ? 2 : 1;
+    line++;
+    recordLine = line;
   }
-  if (quoted) throw new RangeError(`${source}:${recordLine}: a quoted field of this record never closes`);
-  endRecord();
 
-  const [header, ...data] = records;
-  if (!header) throw new RangeError(`${source}: empty; expected a header line of column names`);
-  const columns = header.fields;
-  const duplicate = columns.find((name, i) => columns.indexOf(name) !== i);
-  if (duplicate !== undefined) throw new RangeError(`${source}:${header.line}: column ${JSON.stringify(duplicate)} appears twice in the header`);
-  for (const record of data) {
-    if (record.fields.length !== columns.length) {
-      throw new RangeError(`${source}:${record.line}: ${record.fields.length} fields, but the header has ${columns.length} columns`);
-    }
-  }
-  return { columns, rows: data.map((record) => record.fields), lines: data.map((record) => record.line) };
+  if (columns === null) throw new RangeError(`${source}: empty; expected a header line of column names`);
+  return { columns, rows, lines };
 }
 
-/** Decimal numbers as people write them: `3`, `-0.5`, `.5`, `1e-3`. Not `0x10`, `Infinity` or an empty field. */
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+function checkUnique(columns: readonly string[], source: string, line: number): void {
+  const seen = new Set<string>();
+  for (const name of columns) {
+    if (seen.has(name)) throw new RangeError(`${source}:${line}: column ${quote(name)} appears twice in the header`);
+    seen.add(name);
+  }
+}
+
+/** Where the sticky `pattern` stops matching, from `from` (it matches the empty string, so always). */
+function skip(pattern: RegExp, text: string, from: number): number {
+  pattern.lastIndex = from;
+  pattern.test(text);
+  return pattern.lastIndex;
+}
+
+/** The field whose opening quote is at `open`, unescaped, and the index after its closing quote. */
+function quotedField(body: string, open: number, source: string, recordLine: number): { value: string; end: number } {
+  // Pieces between `""` escapes are joined a few thousand at a time: a field of millions of
+  // escapes then costs about its own length, where replaceAll('""', '"') takes ~40 bytes a match.
+  const joined: string[] = [];
+  let pieces: string[] = [];
+  let from = open + 1;
+  for (;;) {
+    const close = body.indexOf('"', from);
+    if (close < 0) throw new RangeError(`${source}:${recordLine}: a quoted field of this record never closes`);
+    pieces.push(body.slice(from, close));
+    from = close + 1;
+    // `""` is one quote inside the field; a lone `"` closes it.
+    if (body[from] !== '"') break;
+    from++;
+    if (pieces.length === 4096) {
+      joined.push(pieces.join('"'));
+      pieces = [];
+    }
+  }
+  joined.push(pieces.join('"'));
+  return { value: joined.join('"'), end: from };
+}
+
+function count(text: string, character: string): number {
+  let found = 0;
+  for (let at = text.indexOf(character); at >= 0; at = text.indexOf(character, at + 1)) found++;
+  return found;
+}
+
+/**
+ * Decimal numbers as people write them: `3`, `-0.5`, `.5`, `1e-3`. Not `0x10`, `Infinity` or an
+ * empty field. Each part can match in one way only, so a long run of digits that fails to be a
+ * number fails in linear time (no backtracking through ways of splitting it).
+ */
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Whether a field reads as a number. */
 export function isNumber(field: string): boolean {
@@ -93,18 +140,20 @@ export function isNumber(field: string): boolean {
  * is not a number (or overflows float32) throws a RangeError naming its line and column.
  */
 export function numericColumns(table: CsvTable, indices: readonly number[], source: string): Float32Array {
-  const out = new Float32Array(table.rows.length * indices.length);
+  const width = indices.length;
+  const out = new Float32Array(table.rows.length * width);
   table.rows.forEach((row, r) => {
-    indices.forEach((column, c) => {
+    for (let c = 0; c < width; c++) {
+      const column = indices[c] as number;
       const field = row[column] as string;
       const value = Math.fround(Number(field));
       if (!isNumber(field) || !Number.isFinite(value)) {
-        const what = field === '' ? 'an empty field' : JSON.stringify(field);
+        const what = field === '' ? 'an empty field' : quote(field);
         const why = isNumber(field) ? 'beyond the range of float32' : 'not a number';
-        throw new RangeError(`${source}:${table.lines[r] as number}: column ${column + 1} (${JSON.stringify(table.columns[column])}): ${what} is ${why}`);
+        throw new RangeError(`${source}:${table.lines[r] as number}: column ${column + 1} (${quote(table.columns[column] as string)}): ${what} is ${why}`);
       }
-      out[r * indices.length + c] = value;
-    });
+      out[r * width + c] = value;
+    }
   });
   return out;
 }

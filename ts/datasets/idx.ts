@@ -15,19 +15,52 @@ export interface IdxArray {
 
 const UNSIGNED_BYTE = 0x08;
 
+/** What an IDX file's header says. */
+export interface IdxHeader {
+  /** The dimensions, outermost first. */
+  dimensions: number[];
+  /** The length of the whole file they make: the header and one byte per element. */
+  byteLength: number;
+}
+
+/**
+ * The header of the IDX file that starts with `head`, or null while `head` is too short to hold
+ * it. Throws a RangeError naming `source` for a start that is no IDX file of bytes, so a reader
+ * can stop at the first bytes: a gzipped file need not be unpacked beyond the length its header
+ * gives.
+ */
+export function readIdxHeader(head: Uint8Array, source: string): IdxHeader | null {
+  if ((head.length > 0 && head[0] !== 0) || (head.length > 1 && head[1] !== 0)) throw new RangeError(`${source}: not an IDX file (it does not start with two zero bytes)`);
+  const type = head[2];
+  if (type !== undefined && type !== UNSIGNED_BYTE) throw new RangeError(`${source}: IDX element type 0x${type.toString(16).padStart(2, '0')} is not supported (only unsigned bytes, 0x08)`);
+  const rank = head[3];
+  if (rank === 0) throw new RangeError(`${source}: not an IDX file (its header gives 0 dimensions)`);
+  const start = 4 + 4 * (rank ?? 0);
+  if (rank === undefined || head.length < start) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const dimensions = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
+  const byteLength = dimensions.reduce((product, dimension) => product * dimension, 1) + start;
+  // Beyond 2^53 the product is rounded: no file is that long, so none can match it.
+  if (!Number.isSafeInteger(byteLength)) throw new RangeError(`${source}: dimensions ${formatDimensions(dimensions)} need more bytes than any file holds`);
+  return { dimensions, byteLength };
+}
+
 /** Parses an (already decompressed) IDX file; `source` names it in error messages. */
 export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new RangeError(`${source}: not an IDX file (it does not start with two zero bytes)`);
-  const type = bytes[2] as number;
-  if (type !== UNSIGNED_BYTE) throw new RangeError(`${source}: IDX element type 0x${type.toString(16).padStart(2, '0')} is not supported (only unsigned bytes, 0x08)`);
-  const rank = bytes[3] as number;
-  const start = 4 + 4 * rank;
-  if (rank === 0 || bytes.length < start) throw new RangeError(`${source}: not an IDX file (its header of ${rank} dimensions is incomplete)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dimensions = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const size = dimensions.reduce((product, dimension) => product * dimension, 1);
-  if (bytes.length !== start + size) {
-    throw new RangeError(`${source}: ${bytes.length < start + size ? 'truncated' : 'too long'}: dimensions ${dimensions.join(' x ')} need ${start + size} bytes, the file has ${bytes.length}`);
+  const header = readIdxHeader(bytes, source);
+  if (header === null) {
+    const rank = bytes[3];
+    throw new RangeError(`${source}: not an IDX file (${rank === undefined ? `${bytes.length} bytes, shorter than any IDX header` : `its header of ${rank} dimensions is incomplete`})`);
   }
-  return { dimensions, data: bytes.subarray(start) };
+  const { dimensions, byteLength } = header;
+  if (bytes.length !== byteLength) {
+    throw new RangeError(`${source}: ${bytes.length < byteLength ? 'truncated' : 'too long'}: dimensions ${formatDimensions(dimensions)} need ${byteLength} bytes, the file has ${bytes.length}`);
+  }
+  return { dimensions, data: bytes.subarray(4 + 4 * dimensions.length) };
+}
+
+/** `60000 x 28 x 28`; a header may give up to 255 dimensions, of which a message shows 8. */
+export function formatDimensions(dimensions: readonly number[]): string {
+  const shown = dimensions.slice(0, 8).join(' x ');
+  return dimensions.length > 8 ? `${shown} x … (${dimensions.length} dimensions)` : shown;
 }

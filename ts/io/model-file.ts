@@ -8,7 +8,7 @@ import { checkInputShape, checkParameter, layerConfig, parameterShapes, resolveL
 import { LOSSES } from '../losses/index.js';
 import type { TrainingRecord } from '../network.js';
 import { optimizerConfig, resolveOptimizer } from '../optimizers/index.js';
-import { checkOneOf, checkPositiveInteger, checkSize, describe } from '../validation.js';
+import { checkOneOf, checkPositiveInteger, checkSize, clip, describe, fail } from '../validation.js';
 import { VERSION } from '../version.js';
 import { crc32 } from './crc32.js';
 
@@ -231,7 +231,7 @@ function checkTraining(value: unknown): TrainingRecord | null {
 
 /** Throws a TypeError naming `path`, or the first value under it, unless it is an object that JSON holds exactly (importers check metadata with it too). */
 export function checkJsonObject(path: string, value: unknown): asserts value is JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${path}: expected a JSON object, got ${describe(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('type', path, 'a JSON object', value);
   checkJson(path, value);
 }
 
@@ -239,7 +239,7 @@ export function checkJsonObject(path: string, value: unknown): asserts value is 
 function checkJson(path: string, value: unknown): void {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`${path}: expected a JSON value, got ${value}`);
+    if (!Number.isFinite(value)) fail('type', path, 'a JSON value', value);
     return;
   }
   if (Array.isArray(value)) {
@@ -249,8 +249,9 @@ function checkJson(path: string, value: unknown): void {
     return;
   }
   const prototype: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
-  if (prototype !== Object.prototype && prototype !== null) throw new TypeError(`${path}: expected a JSON value, got ${describe(value)}`);
-  for (const [key, item] of Object.entries(value as object)) checkJson(`${path}.${key}`, item);
+  if (prototype !== Object.prototype && prototype !== null) fail('type', path, 'a JSON value', value);
+  // Keys are someone's text: clipped, so a path of several stays readable (and the message short).
+  for (const [key, item] of Object.entries(value as object)) checkJson(`${path}.${clip(key)}`, item);
 }
 
 function hex(bytes: Uint8Array): string {
