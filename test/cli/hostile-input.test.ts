@@ -98,6 +98,16 @@ describe('train csv', () => {
       1,
       `ferronet: small.csv: no column "${'q'.repeat(60)}…" (10,000 characters) (named by --label); the columns are a, label\n`,
     );
+    expectOneLineError(await ferronet(long), 2, `ferronet: unknown command "${'q'.repeat(60)}…" (10,000 characters) (expected `);
+    expectOneLineError(await ferronet('export', 'm.fnet', '--format', 'onnx', long), 2, `ferronet: unexpected "${'q'.repeat(60)}…" (10,000 characters)`);
+    expectOneLineError(await ferronet('import', `${long}.h5`, '--out', 'm.fnet'), 2, `ferronet: "${'q'.repeat(60)}…" (10,003 characters): expected a TensorFlow.js model.json or a .safetensors file`);
+  });
+
+  it('refuses --features that name the label, or a column twice', async () => {
+    await writeFile(join(directory, 'features.csv'), 'a,b,label\n1,2,x\n2,1,y\n');
+    const train = (features: string): ReturnType<typeof ferronet> => ferronet('train', 'csv', 'features.csv', '--label', 'label', '--features', features, '--epochs', '1');
+    expectOneLineError(await train('a,label'), 2, 'ferronet: --features names the label column "label": the model would read the answer it is to predict');
+    expectOneLineError(await train('a,b,a'), 2, 'ferronet: --features names the column "a" twice');
   });
 
   it('refuses a class per row at once, suggesting --task regression for numbers', async () => {

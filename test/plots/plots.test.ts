@@ -4,7 +4,7 @@ import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decisionBoundarySvg } from '../../ts/plots/decision-boundary.js';
 import { encodePng } from '../../ts/plots/png.js';
-import { niceTicks } from '../../ts/plots/svg.js';
+import { niceTicks, tickLabel } from '../../ts/plots/svg.js';
 import { trainingCurvesSvg } from '../../ts/plots/training-curves.js';
 import type { History } from '../../ts/trainer.js';
 
@@ -88,4 +88,16 @@ it('encodes a PNG that zlib decodes back to the pixels', async () => {
   const idatLength = view.getUint32(33);
   const raw = inflateSync(png.subarray(41, 41 + idatLength));
   expect(Array.from(raw)).toEqual([0, ...rgb.subarray(0, 12), 0, ...rgb.subarray(12)]);
+});
+
+describe('tick labels', () => {
+  it('write as many decimals as the step needs, and an exponent for tiny steps', () => {
+    expect(tickLabel(0.3, 0.1)).toBe('0.3');
+    expect(tickLabel(1500, 500)).toBe('1,500');
+    expect(tickLabel(0.000002, 0.000001)).toBe('0.000002');
+    expect(tickLabel(1.5e-7, 5e-8)).toBe('1.5e-7');
+    expect(tickLabel(0, 5e-8)).toBe('0');
+    // Data of 1e-45 (a CSV column of float32 subnormals) once threw from toLocaleString.
+    expect(tickLabel(2e-45, 1e-45)).toBe('2e-45');
+  });
 });

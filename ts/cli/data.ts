@@ -16,6 +16,7 @@ import { outputActivation } from '../layers/index.js';
 import type { Network } from '../network.js';
 import { Random } from '../random.js';
 import { clip, quote } from '../validation.js';
+import { UsageError } from './args.js';
 
 // Type aliases rather than interfaces: they fit JsonObject, so an encoding is model metadata as is.
 
@@ -191,6 +192,11 @@ export async function csvTrainingExamples(
   const features = featureNames ?? table.columns.filter((_, i) => i !== labelIndex);
   if (features.length === 0) throw new RangeError(`${path}: no feature columns besides the label ${quote(label)}`);
   const featureIndices = columnIndices(table, features, path, '--features');
+  // The label among the inputs would be a model that reads its answer; a column twice, a slip.
+  if (featureIndices.includes(labelIndex)) throw new UsageError(`--features names the label column ${quote(label)}: the model would read the answer it is to predict`, 'train');
+  const seen = new Set<string>();
+  const twice = features.find((name) => seen.size === seen.add(name).size);
+  if (twice !== undefined) throw new UsageError(`--features names the column ${quote(twice)} twice`, 'train');
   if (table.rows.length === 0) throw new RangeError(`${path}: a header but no data lines`);
   // The target first: a column of too many classes is refused before the features are read.
   const fields = table.rows.map((row) => row[labelIndex] as string);

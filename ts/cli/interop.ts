@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BACKEND_NAMES } from '../backends/backend.js';
 import { Network } from '../network.js';
+import { quote } from '../validation.js';
 import { flagList, FlagReader, parseCommandLine, UsageError, type Flags } from './args.js';
 import { makeParent } from './files.js';
 import { describeLayers, type Terminal } from './report.js';
@@ -63,7 +64,7 @@ export async function exportModel(argv: string[], out: Terminal): Promise<number
   }
   const [modelPath, ...extra] = line.positionals;
   if (modelPath === undefined) throw new UsageError('export needs MODEL', 'export');
-  if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])}`, 'export');
+  if (extra.length > 0) throw new UsageError(`unexpected ${quote(extra[0] as string)}`, 'export');
   if (reader.text('format') === undefined) throw new UsageError(`export needs --format (${FORMATS.join(', ')})`, 'export');
   const format = reader.oneOf<Format>('format', FORMATS, 'onnx');
   const stem = join(dirname(modelPath), basename(modelPath).replace(/\.fnet$/, ''));
@@ -104,7 +105,7 @@ export async function importModel(argv: string[], out: Terminal): Promise<number
   }
   const [source, ...extra] = line.positionals;
   if (source === undefined) throw new UsageError('import needs FILE (a TensorFlow.js model.json or a .safetensors file)', 'import');
-  if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])}`, 'import');
+  if (extra.length > 0) throw new UsageError(`unexpected ${quote(extra[0] as string)}`, 'import');
   const target = reader.text('out');
   if (target === undefined) throw new UsageError('import needs --out FILE (the ferronet model to write)', 'import');
   const backend = reader.oneOf('backend', ['auto', ...BACKEND_NAMES], 'auto');
@@ -120,5 +121,5 @@ export async function importModel(argv: string[], out: Terminal): Promise<number
 async function importNetwork(source: string, backend: (typeof BACKEND_NAMES)[number] | 'auto'): Promise<Network> {
   if (source.endsWith('.json')) return Network.loadTfjs(source, { backend });
   if (source.endsWith('.safetensors')) return Network.loadSafetensors(source, { backend });
-  throw new UsageError(`${JSON.stringify(source)}: expected a TensorFlow.js model.json or a .safetensors file`, 'import');
+  throw new UsageError(`${quote(source)}: expected a TensorFlow.js model.json or a .safetensors file`, 'import');
 }

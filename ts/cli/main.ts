@@ -7,6 +7,7 @@
 
 import { usePlatform } from '../platform/index.js';
 import { nodePlatform } from '../platform/node.js';
+import { quote } from '../validation.js';
 import { VERSION } from '../version.js';
 import { flagList, UsageError } from './args.js';
 import { evaluate, EVALUATE_FLAGS, predict, PREDICT_FLAGS } from './inference.js';
@@ -63,11 +64,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const run = COMMANDS[topic];
-    if (!run) throw new UsageError(`no command ${JSON.stringify(topic)}`, null);
+    if (!run) throw new UsageError(`no command ${quote(topic)}`, null);
     return run(['--help']);
   }
   const run = COMMANDS[command];
-  if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (expected ${Object.keys(COMMANDS).join(', ')})`, null);
+  if (!run) throw new UsageError(`unknown command ${quote(command)} (expected ${Object.keys(COMMANDS).join(', ')})`, null);
   return run(rest);
 }
 

@@ -20,6 +20,7 @@ import {
   type ResolvedLayer,
 } from '../layers/index.js';
 import type { Network } from '../network.js';
+import { quote } from '../validation.js';
 import { UsageError } from './args.js';
 import type { ClassTarget, ValueTarget } from './data.js';
 import { count, describeLayers } from './report.js';
@@ -100,7 +101,7 @@ export async function readModelFile(path: string): Promise<ModelFile> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid('expected a JSON object { "inputShape": [...], "layers": [...] }');
   const extra = Object.keys(value).find((key) => key !== 'inputShape' && key !== 'layers');
-  if (extra !== undefined) invalid(`unknown key ${JSON.stringify(extra)} (a model file has inputShape and layers)`);
+  if (extra !== undefined) invalid(`unknown key ${quote(extra)} (a model file has inputShape and layers)`);
   const { inputShape, layers } = value as Record<string, unknown>;
   if (inputShape === undefined) invalid('no inputShape ([features] or [height, width, channels])');
   if (layers === undefined) invalid('no layers');

@@ -21,6 +21,7 @@
 
 import { checkJsonObject, ModelFileError, type JsonObject, type ModelContents } from '../io/model-file.js';
 import { formatShape, layerConfig, parameterShapes, type ParameterName, type ParameterShape, type ResolvedLayer } from '../layers/index.js';
+import { clip, quote } from '../validation.js';
 import { VERSION } from '../version.js';
 import { importedContents } from './contents.js';
 import { inverse, permute } from './layout.js';
@@ -161,7 +162,7 @@ export function decodeSafetensors(bytes: Uint8Array, index: string, source: stri
         if (tensor.dtype !== 'F32') throw new RangeError(`tensor "${name}": dtype ${tensor.dtype}, expected F32`);
         const layout = layouts?.[layerIndex]?.[p] as TorchLayout;
         if (formatShape(tensor.shape) !== formatShape(layout.fileShape)) {
-          throw new RangeError(`tensor "${name}": shape ${formatShape(tensor.shape)}, where layers[${layerIndex}] (${layer.type}) needs ${formatShape(layout.fileShape)}`);
+          throw new RangeError(`tensor "${name}": shape ${clip(formatShape(tensor.shape))}, where layers[${layerIndex}] (${layer.type}) needs ${formatShape(layout.fileShape)}`);
         }
         used.add(name);
         const torchShape = layout.order.map((axis) => layout.shape[axis] as number);
@@ -171,7 +172,7 @@ export function decodeSafetensors(bytes: Uint8Array, index: string, source: stri
     parseJson(source, 'metadata', strings.metadata ?? '{}') as JsonObject,
   );
   const leftover = tensors.find(({ name }) => !used.has(name) && !/^layers\.\d+\.num_batches_tracked$/.test(name));
-  if (leftover !== undefined) throw new ModelFileError(`${source}: tensor "${leftover.name}" belongs to none of the layers' parameters`);
+  if (leftover !== undefined) throw new ModelFileError(`${source}: tensor ${quote(leftover.name)} belongs to none of the layers' parameters`);
   return contents;
 }
 

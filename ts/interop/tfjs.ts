@@ -19,7 +19,7 @@
 
 import { ModelFileError, type JsonObject, type ModelContents } from '../io/model-file.js';
 import { checkInputShape, formatShape, parameterShapes, resolveLayers, type ActivationName, type Conv2dLayer, type DenseLayer, type ParameterName, type ResolvedLayer } from '../layers/index.js';
-import { describe, fail } from '../validation.js';
+import { clip, describe, fail, quote } from '../validation.js';
 import { VERSION } from '../version.js';
 import { importedContents } from './contents.js';
 import { inverse, permute } from './layout.js';
@@ -229,11 +229,11 @@ export function decodeTfjs(modelJson: unknown, weightData: ArrayBuffer | Uint8Ar
           if (constant !== undefined) return new Float32Array(shape.length).fill(constant);
           const name = `${origin.name}/${KERAS_WEIGHT_NAMES[shape.name]}`;
           const weight = weights.get(name);
-          if (weight === undefined) throw new RangeError(`${origin.label}: the weights manifest has no weight "${name}"`);
+          if (weight === undefined) throw new RangeError(`${origin.label}: the weights manifest has no weight ${quote(name)}`);
           const order = kerasOrder(shape.shape.length);
           const kerasShape = order.map((axis) => shape.shape[axis] as number);
           if (formatShape(weight.shape) !== formatShape(kerasShape)) {
-            throw new RangeError(`weight "${name}": shape ${formatShape(weight.shape)}, where ${origin.label} needs ${formatShape(kerasShape)}`);
+            throw new RangeError(`weight ${quote(name)}: shape ${formatShape(weight.shape)}, where ${origin.label} needs ${formatShape(kerasShape)}`);
           }
           used.add(name);
           return permute(weight.values, kerasShape, inverse(order));
@@ -241,7 +241,7 @@ export function decodeTfjs(modelJson: unknown, weightData: ArrayBuffer | Uint8Ar
       metadataOf(json),
     );
     const leftover = [...weights.keys()].find((name) => !used.has(name));
-    if (leftover !== undefined) throw new RangeError(`weightsManifest: weight "${leftover}" belongs to none of the layers' weights`);
+    if (leftover !== undefined) throw new RangeError(`weightsManifest: weight ${quote(leftover)} belongs to none of the layers' weights`);
     return contents;
   });
 }
@@ -293,7 +293,7 @@ function checkShardPath(where: string, shard: string): string {
   const leaves = shard === '' || shard.startsWith('/') || shard.includes(':') || shard.includes('\\') || shard.includes('\0') || shard.split('/').includes('..');
   if (leaves) {
     throw new RangeError(
-      `${where}: expected a file inside model.json's folder, relative to it with '/' between folders (no '..', absolute path, drive, URL or backslash, which Windows reads as a separator), got ${JSON.stringify(shard)}`,
+      `${where}: expected a file inside model.json's folder, relative to it with '/' between folders (no '..', absolute path, drive, URL or backslash, which Windows reads as a separator), got ${clip(JSON.stringify(shard))}`,
     );
   }
   return shard;
@@ -342,9 +342,9 @@ function readManifest(json: Fields): { paths: string[]; weights: ManifestWeight[
 function readWeightSpec(where: string, spec: unknown): ManifestWeight {
   const { name, shape, dtype, group, quantization } = objectAt(where, spec);
   if (typeof name !== 'string') throw new TypeError(`${where}.name: expected a string, got ${describe(name)}`);
-  const label = `weight "${name}"`;
+  const label = `weight ${quote(name)}`;
   if (!Array.isArray(shape) || !shape.every((extent) => Number.isSafeInteger(extent) && (extent as number) >= 0)) {
-    throw new RangeError(`${label}: shape: expected an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new RangeError(`${label}: shape: expected an array of non-negative integers, got ${clip(JSON.stringify(shape))}`);
   }
   if (quantization !== undefined && quantization !== null) {
     const to = typeof quantization === 'object' && 'dtype' in quantization ? describe(quantization.dtype) : describe(quantization);
@@ -371,7 +371,7 @@ function readWeights(groups: readonly { weights: readonly ManifestWeight[] }[], 
     const values = new Float32Array(shape.reduce((product, extent) => product * extent, 1));
     for (let i = 0; i < values.length; i++, offset += 4) values[i] = view.getFloat32(offset, true);
     if (!model) continue;
-    if (weights.has(name)) throw new RangeError(`weightsManifest: two weights named "${name}"`);
+    if (weights.has(name)) throw new RangeError(`weightsManifest: two weights named ${quote(name)}`);
     weights.set(name, { shape, values });
   }
   return weights;
@@ -418,7 +418,7 @@ const CONVERTERS = new Map<string, Converter>([
       checkChannelsLast(label, config);
       const dilation = config.dilation_rate ?? 1;
       if (!(dilation === 1 || (Array.isArray(dilation) && dilation.every((rate) => rate === 1)))) {
-        throw new RangeError(`${label}: dilation_rate ${JSON.stringify(dilation)}; ferronet's convolutions are not dilated (1 only)`);
+        throw new RangeError(`${label}: dilation_rate ${clip(JSON.stringify(dilation))}; ferronet's convolutions are not dilated (1 only)`);
       }
       if ((config.groups ?? 1) !== 1) throw new RangeError(`${label}: groups ${describe(config.groups)}; ferronet's convolutions are not grouped (1 only)`);
       const fields = { filters: config.filters, kernelSize: config.kernel_size, strides: config.strides ?? 1, padding: config.padding ?? 'valid' };
@@ -433,7 +433,7 @@ const CONVERTERS = new Map<string, Converter>([
       // Keras counts the batch axis: the last axis of a sample of rank r is r.
       const axis = Array.isArray(config.axis) && config.axis.length === 1 ? (config.axis[0] as unknown) : (config.axis ?? -1);
       if (axis !== -1 && axis !== inputShape.length) {
-        throw new RangeError(`${label}: axis ${JSON.stringify(config.axis)}; ferronet normalizes over the last axis only (-1 or ${inputShape.length} here)`);
+        throw new RangeError(`${label}: axis ${clip(JSON.stringify(config.axis))}; ferronet normalizes over the last axis only (-1 or ${inputShape.length} here)`);
       }
       const constants: Partial<Record<ParameterName, number>> = {};
       if (!flag(label, 'center', config.center)) constants.beta = 0;
@@ -452,7 +452,7 @@ const CONVERTERS = new Map<string, Converter>([
     'Dropout',
     (config, label) => {
       if (config.noise_shape !== undefined && config.noise_shape !== null) {
-        throw new RangeError(`${label}: noise_shape ${JSON.stringify(config.noise_shape)}; ferronet drops each element on its own (noise_shape null)`);
+        throw new RangeError(`${label}: noise_shape ${clip(JSON.stringify(config.noise_shape))}; ferronet drops each element on its own (noise_shape null)`);
       }
       return { config: { type: 'dropout', rate: config.rate } };
     },
@@ -488,8 +488,8 @@ function readSequential(json: Fields): { inputShape: number[]; layers: Fields[];
     const config = objectAt(`modelTopology.config.layers[${i}].config`, rawConfig);
     const { name } = config;
     if (typeof name !== 'string') throw new TypeError(`modelTopology.config.layers[${i}].config.name: expected a string, got ${describe(name)}`);
-    const label = `layer "${name}" (${className})`;
-    if (names.has(name)) throw new RangeError(`${label}: a second layer named "${name}"`);
+    const label = `layer ${quote(name)} (${clip(className)})`;
+    if (names.has(name)) throw new RangeError(`${label}: a second layer named ${quote(name)}`);
     names.add(name);
     if (typeof config.dtype === 'string' && config.dtype !== 'float32') throw new RangeError(`${label}: dtype ${describe(config.dtype)}; ferronet computes in float32`);
     if (className === 'InputLayer') {
@@ -498,7 +498,7 @@ function readSequential(json: Fields): { inputShape: number[]; layers: Fields[];
       continue;
     }
     const convert = CONVERTERS.get(className);
-    if (convert === undefined) throw new RangeError(`${label}: ferronet has no ${className} layer; it reads ${SUPPORTED_CLASSES.join(', ')}`);
+    if (convert === undefined) throw new RangeError(`${label}: ferronet has no ${clip(className)} layer; it reads ${SUPPORTED_CLASSES.join(', ')}`);
     if (inputShape === null) {
       if (config.batch_input_shape === undefined || config.batch_input_shape === null) {
         throw new RangeError(`${label}: no input shape: expected an InputLayer first, or batch_input_shape on the first layer`);
@@ -540,7 +540,7 @@ function resolveOne(label: string, inputShape: readonly number[], config: Fields
 /** A sample's shape from Keras's `[null, ...shape]`. */
 function batchShape(label: string, value: unknown): number[] {
   if (!Array.isArray(value) || value.length < 2) {
-    throw new RangeError(`${label}: batch_input_shape: expected [null, features] or [null, height, width, channels], got ${JSON.stringify(value)}`);
+    throw new RangeError(`${label}: batch_input_shape: expected [null, features] or [null, height, width, channels], got ${clip(JSON.stringify(value))}`);
   }
   return checkInputShape(`${label}: batch_input_shape[1:]`, value.slice(1));
 }

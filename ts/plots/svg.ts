@@ -44,10 +44,17 @@ export function niceTicks(low: number, high: number, count = 5): { ticks: number
   return { ticks, low: first, high: last, step };
 }
 
-/** A tick label with as many decimals as the step needs. */
+/** Past this many decimals a tick label is written with an exponent: 1.5e-7, not 0.00000015. */
+const MOST_DECIMALS = 6;
+
+/** A tick label with as many decimals (or, for tiny steps, significant digits) as the step needs. */
 export function tickLabel(value: number, step: number): string {
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  if (decimals <= MOST_DECIMALS) return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  if (value === 0) return '0';
+  // The digits from the value's leading one down to the step's (toExponential takes 0 to 100).
+  const digits = Math.min(100, Math.max(0, Math.floor(Math.log10(Math.abs(value)) + 1e-9) + decimals));
+  return value.toExponential(digits);
 }
 
 /** A linear map from data values to pixels. */
