@@ -62,6 +62,23 @@ describe('messages quote at most 60 characters of what they were given', () => {
     net.dispose();
   });
 
+  it('in the API: metadata that contains itself, or nests past 100 levels, is a short RangeError, not a stack overflow', async () => {
+    const net = await Network.create({ inputSize: 2, layers: [{ units: 1 }], backend: 'ts' });
+    const cyclic: JsonObject = {};
+    cyclic.self = cyclic;
+    net.metadata = { cyclic };
+    const message = await messageOf(() => net.toBytes());
+    expect(message).toMatch(/^metadata\.cyclic\.self\.self\.self.{0,60}: expected JSON nested at most 100 levels deep \(an object that contains itself never ends\), got deeper$/);
+    const nested = (depth: number): JsonObject => (depth === 0 ? {} : { a: nested(depth - 1) });
+    net.metadata = nested(100);
+    const back = await Network.fromBytes(net.toBytes());
+    expect(back.metadata).toEqual(nested(100));
+    back.dispose();
+    net.metadata = nested(101);
+    expect(() => net.toBytes()).toThrow(RangeError);
+    net.dispose();
+  });
+
   it('in a model file: a header length of 4 GiB is a short error, read from 20 bytes', async () => {
     const net = await Network.create({ inputSize: 2, layers: [{ units: 1 }], backend: 'ts' });
     const bytes = net.toBytes();

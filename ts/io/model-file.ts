@@ -8,7 +8,7 @@ import { checkInputShape, checkParameter, layerConfig, parameterShapes, resolveL
 import { LOSSES } from '../losses/index.js';
 import type { TrainingRecord } from '../network.js';
 import { optimizerConfig, resolveOptimizer } from '../optimizers/index.js';
-import { checkOneOf, checkPositiveInteger, checkSize, clip, describe, fail } from '../validation.js';
+import { checkOneOf, checkPositiveInteger, checkSize, clip, describe, fail, reject } from '../validation.js';
 import { VERSION } from '../version.js';
 import { crc32 } from './crc32.js';
 
@@ -235,8 +235,15 @@ export function checkJsonObject(path: string, value: unknown): asserts value is 
   checkJson(path, value);
 }
 
+/**
+ * How deep metadata may nest: far beyond any real use, and well within the stack (a file's
+ * thousands of nested arrays, or an object that contains itself, would otherwise overflow it).
+ */
+const MAX_JSON_DEPTH = 100;
+
 /** Throws a TypeError naming the first value under `path` that JSON would change or drop. */
-function checkJson(path: string, value: unknown): void {
+function checkJson(path: string, value: unknown, depth = 0): void {
+  if (depth > MAX_JSON_DEPTH) reject('range', clip(path), `JSON nested at most ${MAX_JSON_DEPTH} levels deep (an object that contains itself never ends)`, 'deeper');
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) fail('type', path, 'a JSON value', value);
@@ -244,14 +251,14 @@ function checkJson(path: string, value: unknown): void {
   }
   if (Array.isArray(value)) {
     value.forEach((item, i) => {
-      checkJson(`${path}[${i}]`, item);
+      checkJson(`${path}[${i}]`, item, depth + 1);
     });
     return;
   }
   const prototype: unknown = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
   if (prototype !== Object.prototype && prototype !== null) fail('type', path, 'a JSON value', value);
   // Keys are someone's text: clipped, so a path of several stays readable (and the message short).
-  for (const [key, item] of Object.entries(value as object)) checkJson(`${path}.${clip(key)}`, item);
+  for (const [key, item] of Object.entries(value as object)) checkJson(`${path}.${clip(key)}`, item, depth + 1);
 }
 
 function hex(bytes: Uint8Array): string {
