@@ -3,7 +3,7 @@
  * (browsers and bundlers) each set their platform and re-export this.
  */
 
-export { Network, type NetworkOptions, type LayerWeights, type EvaluationResult, type LoadOptions, type TrainingRecord } from './network.js';
+export { Network, type NetworkOptions, type LayerWeights, type LayerTrace, type EvaluationResult, type LoadOptions, type TrainingRecord } from './network.js';
 export { ModelFileError, type JsonObject, type JsonValue } from './io/model-file.js';
 export type { KerasLayerJson, TfjsArtifacts, TfjsModelJson, TfjsWeightSpec } from './interop/tfjs.js';
 export {
@@ -18,6 +18,7 @@ export {
   type EarlyStoppingOptions,
   type CheckpointLoadOptions,
   type ResumedTraining,
+  type LayerGradients,
 } from './trainer.js';
 export {
   SCHEDULES,
@@ -31,7 +32,7 @@ export {
   type PlateauSchedule,
 } from './schedules/index.js';
 export { availableBackends, loadBackend, setWasmSource, type BackendStatus, type WasmSource } from './backends/index.js';
-export type { Backend, BackendModel, BackendName, Evaluation, Kernels, KernelName, OptimizerState, Tensor, TrainingData, TrainingSettings, TrainOutcome } from './backends/backend.js';
+export type { Backend, BackendModel, BackendName, BatchGradients, Evaluation, Kernels, KernelName, OptimizerState, Tensor, TrainingData, TrainingSettings, TrainOutcome } from './backends/backend.js';
 export {
   ACTIVATIONS,
   INITIALIZERS,

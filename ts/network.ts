@@ -22,6 +22,7 @@ import {
   sizeOf,
   type InitializerName,
   type LayerConfig,
+  type LayerType,
   type ParameterName,
   type ParameterShape,
   type ResolvedLayer,
@@ -57,6 +58,26 @@ export interface NetworkOptions {
  * Dense weights are `[units][inputs]` and conv2d weights `[filters][kh][kw][inChannels]`, row-major.
  */
 export type LayerWeights = Partial<Record<ParameterName, Float32Array>>;
+
+/**
+ * One layer's part of {@link Network.trace}: what the layer computed for each sample, in
+ * inference mode.
+ */
+export interface LayerTrace {
+  /** The layer's kind (`'dense'`, `'conv2d'`, ...). */
+  type: LayerType;
+  /** The extents of both arrays, row-major: `[samples, ...outputShape]` (the layer's output shape per sample). */
+  shape: readonly number[];
+  /**
+   * What the layer computes before its activation: dense and conv2d `x W^T + b` (softmax's
+   * logits), an activation layer its input. Layers without an activation function of their own
+   * (maxPool2d, avgPool2d, batchNorm, dropout, flatten) give their output here too, in an array
+   * of its own: for them the pre-activation equals the activation.
+   */
+  preActivation: Float32Array;
+  /** The layer's output, the next layer's input; the last layer's equals {@link Network.predict}'s, bit for bit. */
+  activation: Float32Array;
+}
 
 /** Loss and accuracy of a network on a data set. */
 export interface EvaluationResult {
@@ -412,6 +433,34 @@ export class Network {
     const { model } = internalsOf(this, 'predict');
     const rows = checkInputs('x', x, this.inputShape);
     return model.predict(x, rows);
+  }
+
+  /**
+   * Every layer's pre-activation and activation for inputs `x` (row-major
+   * `[samples][...inputShape]`), in inference mode as {@link Network.predict} runs (batch norm
+   * with its moving statistics, dropout passing everything): one {@link LayerTrace} per layer,
+   * in order, each array `[samples][...outputShape]`. Dense and conv2d layers' pre-activations
+   * are `x W^T + b`, an activation layer's is its input; for pooling, batchNorm, dropout and
+   * flatten the pre-activation equals the activation. One call into the backend.
+   *
+   * ```ts
+   * const [hidden, output] = net.trace(x);
+   * hidden.preActivation; // Float32Array [samples][units]: x W^T + b
+   * hidden.activation;    // Float32Array [samples][units]: tanh of that
+   * ```
+   */
+  trace(x: Float32Array): LayerTrace[] {
+    const { model } = internalsOf(this, 'trace');
+    const rows = checkInputs('x', x, this.inputShape);
+    const values = model.trace(x, rows);
+    let offset = 0;
+    return this.layers.map((layer) => {
+      const n = rows * sizeOf(layer.outputShape);
+      const preActivation = values.slice(offset, offset + n);
+      const activation = values.slice(offset + n, offset + 2 * n);
+      offset += 2 * n;
+      return { type: layer.type, shape: Object.freeze([rows, ...layer.outputShape]), preActivation, activation };
+    });
   }
 
   /**

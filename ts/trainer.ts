@@ -1,7 +1,7 @@
 /** The Trainer: minibatch gradient descent over epochs, with progress and history. */
 
 import { checkInputs, prepareTargets } from './data.js';
-import { outputActivation } from './layers/index.js';
+import { outputActivation, parameterShapes, type ParameterName } from './layers/index.js';
 import { checkLossFitsOutput, defaultLoss, LOSSES, type LossName } from './losses/index.js';
 import type { BackendName } from './backends/backend.js';
 import { decodeModelFile, encodeModelFile, ModelFileError, type CheckpointHeader, type JsonObject, type ModelContents } from './io/model-file.js';
@@ -144,6 +144,13 @@ export interface History {
   /** With early stopping, the epoch (0-based, within this fit) whose monitored value was best; null without it. */
   bestEpoch: number | null;
 }
+
+/**
+ * One layer's loss gradients in {@link Trainer.gradients}: dense and conv2d `{ weights, bias }`
+ * (no `bias` with `useBias: false`), batchNorm `{ gamma, beta }`, other kinds `{}`; each the
+ * shape of the parameter in {@link LayerWeights}.
+ */
+export type LayerGradients = Partial<Record<Exclude<ParameterName, 'movingMean' | 'movingVariance'>, Float32Array>>;
 
 /** Thrown when the loss becomes NaN or infinite: training stops and the last good weights are kept. */
 export class TrainingDivergedError extends Error {
@@ -385,6 +392,44 @@ export class Trainer {
       data.dispose();
       internal.fitting = false;
     }
+  }
+
+  /**
+   * Each layer's gradients of the trainer's loss on the batch `(x, y)` (inputs
+   * `[samples][...inputShape]`, targets as {@link Trainer.fit} takes them), as a training step
+   * on that batch computes them before its update: a training-mode forward pass (dropout
+   * drawing the masks the trainer's next step would draw, batch norm normalizing with the
+   * batch's own mean and variance), the loss averaged over the batch's samples, and
+   * backpropagation. They are the gradients of that mean loss: before `clipNorm` clipping and
+   * without weight decay, which the update applies afterwards. One entry per layer, as
+   * {@link LayerGradients} says.
+   *
+   * Nothing changes: the parameters (batch norm's moving statistics, which the training-mode
+   * pass moves, are put back), the optimizer's state and step count, the shuffling generator
+   * and the dropout generator are exactly as before, so a fit afterwards trains as it would
+   * have without the call. One call into the backend.
+   *
+   * ```ts
+   * const [hidden, output] = trainer.gradients(x, y);
+   * hidden.weights; // Float32Array [units][inputs]: dLoss/dW
+   * ```
+   */
+  gradients(x: Float32Array, y: Float32Array | Int32Array | Uint8Array): LayerGradients[] {
+    const network = this.network;
+    const internal = internalsOf(network, 'gradients');
+    const samples = checkInputs('x', x, network.inputShape);
+    const targets = prepareTargets('y', y, samples, network.outputSize, this.loss);
+    // During this trainer's fit the dropout stream lives in the backend's model.
+    const randomState = internal.fitting && internal.trainingOwner === this ? internal.model.randomState() : this.#dropout.state();
+    const { gradients } = internal.model.gradients(this.loss, x, targets, samples, randomState);
+    let offset = 0;
+    return network.layers.map((layer) =>
+      Object.fromEntries(
+        parameterShapes(layer)
+          .filter(({ trainable }) => trainable)
+          .map(({ name, length }) => [name, gradients.slice(offset, (offset += length))]),
+      ),
+    );
   }
 
   /**

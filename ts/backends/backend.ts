@@ -130,6 +130,18 @@ export interface Evaluation {
   predictions: Float32Array;
 }
 
+/** One batch's loss gradients as a training step computes them: what {@link BackendModel.gradients} returns. */
+export interface BatchGradients {
+  /** The batch's mean loss in that training-mode forward pass (what a step records). */
+  loss: number;
+  /**
+   * The gradient of that mean loss with respect to every trained parameter buffer (dense and
+   * conv2d weights then bias, batchNorm gamma then beta), concatenated in parameter order:
+   * before clipping and weight decay, which belong to the update.
+   */
+  gradients: Float32Array;
+}
+
 /** A training set placed where a backend's model reads it (copied into wasm memory; in place elsewhere). */
 export interface TrainingData {
   /** Rows in the data set. */
@@ -177,6 +189,24 @@ export interface BackendModel {
    * in `losses` and how many of its samples were classified correctly in `correct`.
    */
   trainBatches(data: TrainingData, indices: Uint32Array, batchEnds: Uint32Array, losses: Float64Array, correct: Uint32Array): TrainOutcome;
+  /**
+   * Every layer's pre-activations and outputs for inputs `x` `[rows][inputs]`, in inference
+   * mode, in one buffer: for each layer in order, its `[rows][outputSize]` pre-activations then
+   * its `[rows][outputSize]` outputs. A pre-activation is what the layer computes before its
+   * activation (dense and conv2d `x W^T + b`, an activation layer its input); kinds without an
+   * activation (pooling, batchNorm, dropout, flatten) give their output twice. The last
+   * layer's outputs are {@link BackendModel.predict}'s, bit for bit.
+   */
+  trace(x: Float32Array, rows: number): Float32Array;
+  /**
+   * One batch's loss gradients as a training step computes them before its update: the
+   * training-mode forward pass of `(x, y)` (`rows` of them, at least 1) with dropout masks drawn
+   * from a generator in `randomState` (four words) and batch norm on the batch's statistics,
+   * the mean `loss`, and backpropagation. Nothing changes: parameters (the moving statistics
+   * that pass moved are put back), the model's own dropout generator and the optimizer's state
+   * are as they were. Needs no {@link BackendModel.configureTraining}.
+   */
+  gradients(loss: LossName, x: Float32Array, y: Float32Array, rows: number, randomState: Uint32Array): BatchGradients;
   /** Frees the model's memory. */
   dispose(): void;
 }

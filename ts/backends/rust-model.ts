@@ -6,6 +6,7 @@
 
 import { outputLength, trainingConfigJson, type OptimizerState, type TrainingSettings } from './backend.js';
 import type { ResolvedLayer } from '../layers/types.js';
+import { parameterShapes, sizeOf } from '../layers/index.js';
 
 /** The methods of the Rust `Model` that both bindings export alike. */
 export interface RustModelBinding {
@@ -29,12 +30,21 @@ export abstract class RustModel<Binding extends RustModelBinding> {
   protected readonly model: Binding;
   /** Floats per output sample. */
   protected readonly outputs: number;
+  /** Floats per sample of a trace: every layer's outputs, twice (pre-activations and outputs). */
+  protected readonly traceFloats: number;
+  /** Floats of a batch's gradients: every trained parameter buffer's. */
+  protected readonly gradientFloats: number;
 
   protected constructor(model: Binding, layers: readonly ResolvedLayer[]) {
     this.model = model;
     // Each layer crosses as the JSON of its resolved form; the Rust side recomputes its shapes.
     for (const layer of layers) model.addLayer(JSON.stringify(layer));
     this.outputs = outputLength(layers);
+    this.traceFloats = 2 * layers.reduce((sum, layer) => sum + sizeOf(layer.outputShape), 0);
+    this.gradientFloats = layers
+      .flatMap(parameterShapes)
+      .filter(({ trainable }) => trainable)
+      .reduce((sum, { length }) => sum + length, 0);
   }
 
   parameter(index: number): Float32Array {

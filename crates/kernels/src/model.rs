@@ -556,6 +556,135 @@ impl Model {
         self.training = Some(training);
         Ok(outcome)
     }
+
+    /// Floats [`Model::trace`] writes for `rows` samples: twice every layer's outputs.
+    pub fn trace_len(&self, rows: usize) -> Result<usize, ModelError> {
+        let per_sample = self
+            .layers
+            .iter()
+            .try_fold(0usize, |sum, layer| sum.checked_add(layer.output_len()))
+            .and_then(|sum| sum.checked_mul(2))
+            .ok_or_else(|| ModelError::new("layers", "the layers' outputs overflow a length"))?;
+        Ok(checked_area("rows", "rows*trace", rows, per_sample)?)
+    }
+
+    /// Runs the network forward in inference mode on `rows` samples of `x` and writes, layer
+    /// by layer, its `[rows][output_len]` pre-activations then its `[rows][output_len]`
+    /// outputs to `out` (of [`Model::trace_len`] floats). A pre-activation is what the layer
+    /// computes before its activation (dense and conv2d `x W^T + b`, an activation layer its
+    /// input); kinds without an activation write their output twice. The outputs are those of
+    /// [`Model::predict`], bit for bit.
+    pub fn trace(&mut self, x: &[f32], rows: usize, out: &mut [f32]) -> Result<(), ModelError> {
+        self.check_data(x, None, rows)?;
+        check_len("out", "rows*trace", out, self.trace_len(rows)?)?;
+        let inputs = self.inputs;
+        let chunk = self.inference_chunk_rows();
+        let lens: Vec<usize> = self.layers.iter().map(|layer| layer.output_len()).collect();
+        let Model {
+            layers,
+            outputs,
+            gradients: pre_activations,
+            ..
+        } = self;
+        for (c, chunk_x) in x.chunks(chunk * inputs).enumerate() {
+            let chunk_rows = chunk_x.len() / inputs;
+            trace_forward(layers, outputs, pre_activations, chunk_x, chunk_rows)?;
+            let mut base = 0;
+            for (l, &len) in lens.iter().enumerate() {
+                let (start, n) = (c * chunk * len, chunk_rows * len);
+                out[base + start..base + start + n].copy_from_slice(&pre_activations[l][..n]);
+                let outputs_base = base + rows * len;
+                out[outputs_base + start..outputs_base + start + n].copy_from_slice(&outputs[l][..n]);
+                base += 2 * rows * len;
+            }
+        }
+        Ok(())
+    }
+
+    /// Floats [`Model::gradients`] writes: every trained parameter buffer's length.
+    pub fn gradient_len(&self) -> usize {
+        self.params()
+            .filter(|param| param.trained)
+            .map(|param| param.values.len())
+            .sum()
+    }
+
+    /// One batch's loss gradients as a training step computes them before its update: a
+    /// training-mode forward pass of `rows` samples of `x` (dropout masks drawn from a
+    /// generator in `random_state`, batch norm normalizing with the batch's statistics), the
+    /// mean `loss` against `y`, and backpropagation. Writes every trained buffer's gradient of
+    /// that mean loss, in parameter order, to `out` (of [`Model::gradient_len`] floats):
+    /// neither clipped nor with weight decay, which belong to the update. Returns the loss.
+    ///
+    /// Nothing observable changes: the parameters (the moving statistics the forward pass
+    /// moved are put back), the model's own dropout generator and the optimizer state are as
+    /// they were, on success and on error.
+    #[allow(clippy::too_many_arguments)] // the batch, the loss, the generator and the output
+    pub fn gradients(
+        &mut self,
+        loss: Loss,
+        x: &[f32],
+        y: &[f32],
+        rows: usize,
+        random_state: [u32; 4],
+        out: &mut [f32],
+    ) -> Result<f64, ModelError> {
+        self.check_loss(loss)?;
+        self.check_data(x, Some(y), rows)?;
+        if rows == 0 {
+            return Err(ModelError::new("rows", "expected at least 1 sample, got 0"));
+        }
+        check_len("out", "the trained parameters' length", out, self.gradient_len())?;
+        let moving: Vec<f32> = self
+            .params()
+            .filter(|param| !param.trained)
+            .flat_map(|param| param.values.iter().copied())
+            .collect();
+        let own_random = self.random;
+        self.random = Xoshiro128::from_state(random_state);
+        let result = self.gradient_pass(loss, x, y, rows);
+        self.random = own_random;
+        let mut rest = &moving[..];
+        for param in self.params_mut().filter(|param| !param.trained) {
+            let (values, tail) = rest.split_at(param.values.len());
+            param.values.copy_from_slice(values);
+            rest = tail;
+        }
+        let value = result?;
+        let mut rest = out;
+        for param in self.params().filter(|param| param.trained) {
+            let (target, tail) = rest.split_at_mut(param.gradient.len());
+            target.copy_from_slice(&param.gradient);
+            rest = tail;
+        }
+        Ok(value)
+    }
+
+    /// A training step's forward pass, loss and backward pass on one batch, without the update.
+    fn gradient_pass(&mut self, loss: Loss, x: &[f32], y: &[f32], rows: usize) -> Result<f64, ModelError> {
+        let outputs = self.outputs();
+        let Model {
+            layers,
+            outputs: buffers,
+            gradients,
+            random,
+            ..
+        } = self;
+        forward(layers, buffers, x, rows, &mut Mode::Training(random))?;
+        let last = layers.len() - 1;
+        let n = rows * outputs;
+        grow("rows", &mut gradients[last], n)?;
+        let value = loss.evaluate(rows, outputs, &buffers[last][..n], y, &mut gradients[last][..n])?;
+        backward(
+            layers,
+            buffers,
+            gradients,
+            x,
+            rows,
+            loss.is_fused_with_activation(),
+        )?;
+        Ok(value)
+    }
 }
 
 /// One optimizer step over every trained buffer, once all the batch's gradients are known:
@@ -717,6 +846,28 @@ fn forward(
         grow("rows", &mut rest[0], n)?;
         let x = before.last().map_or(input, |previous| &previous[..input_len]);
         layer.forward(x, rows, &mut rest[0][..n], mode)?;
+        input_len = n;
+    }
+    Ok(())
+}
+
+/// [`forward`] in inference mode through each layer's [`Layer::trace`], which also writes
+/// its pre-activation to its buffer in `pre_activations`.
+fn trace_forward(
+    layers: &mut [Box<dyn Layer>],
+    outputs: &mut [Vec<f32>],
+    pre_activations: &mut [Vec<f32>],
+    input: &[f32],
+    rows: usize,
+) -> Result<(), ModelError> {
+    let mut input_len = input.len();
+    for (l, layer) in layers.iter_mut().enumerate() {
+        let (before, rest) = outputs.split_at_mut(l);
+        let n = checked_area("rows", "rows*outputs", rows, layer.output_len())?;
+        grow("rows", &mut rest[0], n)?;
+        grow("rows", &mut pre_activations[l], n)?;
+        let x = before.last().map_or(input, |previous| &previous[..input_len]);
+        layer.trace(x, rows, &mut pre_activations[l][..n], &mut rest[0][..n])?;
         input_len = n;
     }
     Ok(())

@@ -503,4 +503,44 @@ impl Model {
             diverged: outcome.diverged,
         })
     }
+
+    /// Every layer's `[rows][outputs]` pre-activations then outputs for `rows` samples of `x`,
+    /// in inference mode, written to `out` in place (see `kernels::Model::trace`).
+    #[napi(catch_unwind)]
+    pub fn trace(&mut self, x: &[f32], rows: u32, mut out: Float32ArraySlice) -> Result<()> {
+        ensure_disjoint(&[span("out", &out)], &[span("x", x)])?;
+        // SAFETY: out was checked against x above.
+        let out = unsafe { writable(&mut out) };
+        self.inner()?.trace(x, rows as usize, out).map_err(model_error)
+    }
+
+    /// One batch's loss gradients as a training step computes them, every trained buffer's in
+    /// parameter order, written to `out` in place; the dropout masks come from `random_state`
+    /// (four words) and nothing in the model changes. Returns the batch's mean loss (see
+    /// `kernels::Model::gradients`).
+    #[napi(catch_unwind)]
+    pub fn gradients(
+        &mut self,
+        loss: String,
+        x: &[f32],
+        y: &[f32],
+        rows: u32,
+        random_state: &[u32],
+        mut out: Float32ArraySlice,
+    ) -> Result<f64> {
+        let loss = kernels::Loss::from_name(&loss).map_err(model_error)?;
+        let words: [u32; 4] = random_state.try_into().map_err(|_| {
+            Error::new(
+                Status::InvalidArg,
+                format!("randomState: expected 4 words, got {}", random_state.len()),
+            )
+        })?;
+        let inputs = [span("x", x), span("y", y), span("randomState", random_state)];
+        ensure_disjoint(&[span("out", &out)], &inputs)?;
+        // SAFETY: out was checked against every input above.
+        let out = unsafe { writable(&mut out) };
+        self.inner()?
+            .gradients(loss, x, y, rows as usize, words, out)
+            .map_err(model_error)
+    }
 }

@@ -387,4 +387,37 @@ impl Model {
             u32::from(outcome.diverged),
         ])
     }
+
+    /// Every layer's `[rows][outputs]` pre-activations then outputs for `rows` samples of `x`,
+    /// in inference mode, written to `out` (see `kernels::Model::trace`).
+    pub fn trace(&mut self, x: &Tensor, rows: usize, out: &mut Tensor) -> JsResult<()> {
+        self.inner
+            .trace(&x.data, rows, &mut out.data)
+            .map_err(model_error)
+    }
+
+    /// One batch's loss gradients as a training step computes them, every trained buffer's in
+    /// parameter order, written to `out` (copied in and back out); the dropout masks come from
+    /// `random_state` (four words) and nothing in the model changes. Returns the batch's mean
+    /// loss (see `kernels::Model::gradients`).
+    pub fn gradients(
+        &mut self,
+        loss: &str,
+        x: &Tensor,
+        y: &Tensor,
+        rows: usize,
+        random_state: &[u32],
+        out: &mut [f32],
+    ) -> JsResult<f64> {
+        let loss = kernels::Loss::from_name(loss).map_err(model_error)?;
+        let words: [u32; 4] = random_state.try_into().map_err(|_| {
+            JsValue::from(js_sys::RangeError::new(&format!(
+                "randomState: expected 4 words, got {}",
+                random_state.len()
+            )))
+        })?;
+        self.inner
+            .gradients(loss, &x.data, &y.data, rows, words, out)
+            .map_err(model_error)
+    }
 }

@@ -1,6 +1,6 @@
 /** The native backend's training model: the Rust `Model` through napi-rs, reading data in place. */
 
-import type { BackendModel, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
+import type { BackendModel, BatchGradients, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
 import { RustModel } from '../rust-model.js';
 import type { ResolvedLayer } from '../../layers/types.js';
 import type { LossName } from '../../losses/index.js';
@@ -36,6 +36,18 @@ export class NativeModel extends RustModel<RawModel> implements BackendModel {
   trainBatches(data: TrainingData, indices: Uint32Array, batchEnds: Uint32Array, losses: Float64Array, correct: Uint32Array): TrainOutcome {
     const { x, y, samples } = data as HostData;
     return this.model.trainBatches(x, y, samples, indices, batchEnds, losses, correct);
+  }
+
+  trace(x: Float32Array, rows: number): Float32Array {
+    const out = new Float32Array(rows * this.traceFloats);
+    this.model.trace(x, rows, out);
+    return out;
+  }
+
+  gradients(loss: LossName, x: Float32Array, y: Float32Array, rows: number, randomState: Uint32Array): BatchGradients {
+    const gradients = new Float32Array(this.gradientFloats);
+    const value = this.model.gradients(loss, x, y, rows, randomState, gradients);
+    return { loss: value, gradients };
   }
 
   dispose(): void {

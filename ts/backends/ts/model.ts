@@ -4,7 +4,7 @@
  * from this backend's kernels. It is the reference the compiled backends are tested against.
  */
 
-import type { BackendModel, Evaluation, OptimizerState, TrainingData, TrainingSettings, TrainOutcome } from '../backend.js';
+import type { BackendModel, BatchGradients, Evaluation, OptimizerState, TrainingData, TrainingSettings, TrainOutcome } from '../backend.js';
 import type { ResolvedLayer } from '../../layers/types.js';
 import { sizeOf } from '../../layers/index.js';
 import type { LossName } from '../../losses/index.js';
@@ -270,6 +270,60 @@ export class TsModel implements BackendModel {
       });
     }
     return outcome;
+  }
+
+  trace(x: Float32Array, rows: number): Float32Array {
+    const sizes = this.#stages.map(({ layer }) => layer.outputSize);
+    const out = new Float32Array(rows * 2 * sizes.reduce((sum, size) => sum + size, 0));
+    for (let start = 0; start < rows; start += this.#inferenceChunkRows) {
+      const chunkRows = Math.min(this.#inferenceChunkRows, rows - start);
+      let input = x.subarray(start * this.#inputSize, (start + chunkRows) * this.#inputSize);
+      let base = 0;
+      for (const [l, { layer }] of this.#stages.entries()) {
+        const size = sizes[l] as number;
+        const [from, n] = [start * size, chunkRows * size];
+        const preActivation = out.subarray(base + from, base + from + n);
+        const output = out.subarray(base + rows * size + from, base + rows * size + from + n);
+        if (layer.trace) {
+          layer.trace(input, chunkRows, preActivation, output);
+        } else {
+          layer.forward(input, chunkRows, output, false, this.#dropoutRandom);
+          preActivation.set(output);
+        }
+        input = output;
+        base += 2 * rows * size;
+      }
+    }
+    return out;
+  }
+
+  gradients(loss: LossName, x: Float32Array, y: Float32Array, rows: number, randomState: Uint32Array): BatchGradients {
+    const outputs = this.#outputSize;
+    // The training-mode pass moves the moving statistics and draws from the generator: both go back.
+    const moving = this.#parameters.filter(({ trained }) => !trained).map(({ values }) => values.slice());
+    const ownRandom = this.#dropoutRandom.state();
+    this.#dropoutRandom.setState(randomState);
+    try {
+      const predictions = this.#forward(x, rows, true);
+      const outputGradient = (this.#stages.at(-1) as Stage).gradients.subarray(0, rows * outputs);
+      const value = evaluateLoss(loss, rows, outputs, predictions, y, outputGradient);
+      this.#backward(x, rows, isFusedWithActivation(loss));
+      const trained = this.#parameters.filter(({ trained: isTrained }) => isTrained);
+      const gradients = new Float32Array(trained.reduce((sum, { gradient }) => sum + gradient.length, 0));
+      let offset = 0;
+      for (const { gradient } of trained) {
+        gradients.set(gradient, offset);
+        offset += gradient.length;
+      }
+      return { loss: value, gradients };
+    } finally {
+      this.#dropoutRandom.setState(ownRandom);
+      this.#parameters
+        .filter(({ trained }) => !trained)
+        .forEach(({ values }, i) => {
+          values.set(moving[i] as Float32Array);
+        });
+    }
   }
 
   dispose(): void {

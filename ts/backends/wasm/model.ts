@@ -3,7 +3,7 @@
  * copied into module memory once per fit; inference inputs once per call.
  */
 
-import type { BackendModel, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
+import type { BackendModel, BatchGradients, Evaluation, TrainingData, TrainOutcome } from '../backend.js';
 import { RustModel } from '../rust-model.js';
 import type { ResolvedLayer } from '../../layers/types.js';
 import type { LossName } from '../../losses/index.js';
@@ -34,7 +34,7 @@ export class WasmModel extends RustModel<bindings.Model> implements BackendModel
   }
 
   predict(x: Float32Array, rows: number): Float32Array {
-    const [predictions] = this.#withOutput(rows, (out) => {
+    const [predictions] = this.#withOutput(rows * this.outputs, (out) => {
       this.#withInput(x, (input) => {
         this.model.predict(input, rows, out);
       });
@@ -43,7 +43,7 @@ export class WasmModel extends RustModel<bindings.Model> implements BackendModel
   }
 
   evaluate(loss: LossName, x: Float32Array, y: Float32Array, rows: number): Evaluation {
-    const [predictions, [value, correct]] = this.#withOutput(rows, (out) =>
+    const [predictions, [value, correct]] = this.#withOutput(rows * this.outputs, (out) =>
       this.#withInput(x, (input) => this.#withInput(y, (targets) => this.model.evaluate(loss, input, targets, rows, out))),
     );
     return { loss: value as number, correct: correct as number, predictions };
@@ -67,6 +67,22 @@ export class WasmModel extends RustModel<bindings.Model> implements BackendModel
     return { batches: batches as number, diverged: diverged === 1 };
   }
 
+  trace(x: Float32Array, rows: number): Float32Array {
+    const [trace] = this.#withOutput(rows * this.traceFloats, (out) => {
+      this.#withInput(x, (input) => {
+        this.model.trace(input, rows, out);
+      });
+    });
+    return trace;
+  }
+
+  gradients(loss: LossName, x: Float32Array, y: Float32Array, rows: number, randomState: Uint32Array): BatchGradients {
+    // wasm-bindgen copies `gradients` into module memory and the results back out.
+    const gradients = new Float32Array(this.gradientFloats);
+    const value = this.#withInput(x, (input) => this.#withInput(y, (targets) => this.model.gradients(loss, input, targets, rows, randomState, gradients)));
+    return { loss: value, gradients };
+  }
+
   dispose(): void {
     this.model.free();
   }
@@ -81,9 +97,9 @@ export class WasmModel extends RustModel<bindings.Model> implements BackendModel
     }
   }
 
-  /** Runs `use` with a module tensor for `[rows][outputs]` results; returns them copied out, and what `use` returned. */
-  #withOutput<R>(rows: number, use: (tensor: bindings.Tensor) => R): [Float32Array, R] {
-    const tensor = new this.wasm.Tensor(rows * this.outputs);
+  /** Runs `use` with a module tensor of `length` floats for results; returns them copied out, and what `use` returned. */
+  #withOutput<R>(length: number, use: (tensor: bindings.Tensor) => R): [Float32Array, R] {
+    const tensor = new this.wasm.Tensor(length);
     try {
       const result = use(tensor);
       // Read through a fresh view: the call may have grown the memory.

@@ -48,6 +48,21 @@ impl Layer for ActivationLayer {
         Ok(())
     }
 
+    fn trace(
+        &mut self,
+        input: &[f32],
+        _rows: usize,
+        pre_activation: &mut [f32],
+        output: &mut [f32],
+    ) -> Result<(), ModelError> {
+        check_len("input", "rows*features", input, output.len())?;
+        check_len("preActivation", "rows*features", pre_activation, output.len())?;
+        pre_activation.copy_from_slice(input);
+        output.copy_from_slice(input);
+        self.activation.forward_in_place(self.cols(), output);
+        Ok(())
+    }
+
     fn backward(&mut self, pass: Backward<'_>) -> Result<(), ModelError> {
         let gradient = pass.output_gradient;
         if !pass.output_is_pre_activation {

@@ -134,6 +134,31 @@ impl Conv2d {
             }
         }
     }
+    /// `output = im2col(input) W^T`, no bias or activation; keeps the patches for backward.
+    fn convolve(&mut self, input: &[f32], rows: usize, output: &mut [f32]) -> Result<(), ModelError> {
+        let (patch_len, filters) = (self.patch_len(), self.shape[2]);
+        let positions = checked_area("rows", "rows*positions", rows, self.positions_per_sample())?;
+        let patches_len = checked_area("rows", "rows*patches", positions, patch_len)?;
+        check_images("input", input, rows, &self.input)?;
+        let mut patches = std::mem::take(&mut self.patches);
+        grow("rows", &mut patches, patches_len)?;
+        self.im2col(input, &mut patches[..patches_len]);
+        let result = gemm(
+            false,
+            true,
+            positions,
+            filters,
+            patch_len,
+            1.0,
+            &patches[..patches_len],
+            &self.params[0].values,
+            0.0,
+            output,
+        );
+        self.patches = patches;
+        result?;
+        Ok(())
+    }
 }
 
 impl Layer for Conv2d {
@@ -164,33 +189,32 @@ impl Layer for Conv2d {
         output: &mut [f32],
         _mode: &mut Mode<'_>,
     ) -> Result<(), ModelError> {
-        let (patch_len, filters) = (self.patch_len(), self.shape[2]);
-        let positions = checked_area("rows", "rows*positions", rows, self.positions_per_sample())?;
-        let patches_len = checked_area("rows", "rows*patches", positions, patch_len)?;
-        check_images("input", input, rows, &self.input)?;
-        let mut patches = std::mem::take(&mut self.patches);
-        grow("rows", &mut patches, patches_len)?;
-        self.im2col(input, &mut patches[..patches_len]);
-        let result = gemm(
-            false,
-            true,
-            positions,
-            filters,
-            patch_len,
-            1.0,
-            &patches[..patches_len],
-            &self.params[0].values,
-            0.0,
-            output,
-        );
-        self.patches = patches;
-        result?;
+        let filters = self.shape[2];
+        self.convolve(input, rows, output)?;
         match self.params.get(1) {
             Some(bias) => self
                 .activation
                 .forward_with_bias_in_place(filters, &bias.values, output),
             None => self.activation.forward_in_place(filters, output),
         }
+        Ok(())
+    }
+
+    fn trace(
+        &mut self,
+        input: &[f32],
+        rows: usize,
+        pre_activation: &mut [f32],
+        output: &mut [f32],
+    ) -> Result<(), ModelError> {
+        let filters = self.shape[2];
+        self.convolve(input, rows, pre_activation)?;
+        if let Some(bias) = self.params.get(1) {
+            Activation::Linear.forward_with_bias_in_place(filters, &bias.values, pre_activation);
+        }
+        check_len("output", "rows*outputs", output, pre_activation.len())?;
+        output.copy_from_slice(pre_activation);
+        self.activation.forward_in_place(filters, output);
         Ok(())
     }
 

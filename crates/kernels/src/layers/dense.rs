@@ -2,7 +2,7 @@
 //! `Linear`, the bias added in the same pass as the activation.
 
 use super::{Backward, Layer, Mode, Param};
-use crate::error::checked_area;
+use crate::error::{check_len, checked_area};
 use crate::model::ModelError;
 use crate::{column_sums, gemm, Activation};
 
@@ -96,6 +96,35 @@ impl Layer for Dense {
                 .forward_with_bias_in_place(units, &bias.values, output),
             None => self.activation.forward_in_place(units, output),
         }
+        Ok(())
+    }
+
+    fn trace(
+        &mut self,
+        input: &[f32],
+        rows: usize,
+        pre_activation: &mut [f32],
+        output: &mut [f32],
+    ) -> Result<(), ModelError> {
+        let (units, inputs) = (self.units(), self.inputs);
+        gemm(
+            false,
+            true,
+            rows,
+            units,
+            inputs,
+            1.0,
+            input,
+            &self.params[0].values,
+            0.0,
+            pre_activation,
+        )?;
+        if let Some(bias) = self.params.get(1) {
+            Activation::Linear.forward_with_bias_in_place(units, &bias.values, pre_activation);
+        }
+        check_len("output", "rows*units", output, pre_activation.len())?;
+        output.copy_from_slice(pre_activation);
+        self.activation.forward_in_place(units, output);
         Ok(())
     }
 

@@ -136,6 +136,23 @@ pub(crate) trait Layer: Send {
     /// Writes every trained parameter's gradient (summed over the batch) and, when asked, the
     /// input gradient. Follows a training-mode forward pass of the same batch.
     fn backward(&mut self, pass: Backward<'_>) -> Result<(), ModelError>;
+
+    /// An inference-mode forward pass that also writes the layer's pre-activation (what
+    /// `Model::trace` reports): dense and conv2d `x W^T + b`, an activation layer its input.
+    /// Kinds without an activation of their own (pooling, batch norm, dropout, flatten) write
+    /// their output to both.
+    fn trace(
+        &mut self,
+        input: &[f32],
+        rows: usize,
+        pre_activation: &mut [f32],
+        output: &mut [f32],
+    ) -> Result<(), ModelError> {
+        self.forward(input, rows, output, &mut Mode::Inference)?;
+        check_len("preActivation", "rows*outputs", pre_activation, output.len())?;
+        pre_activation.copy_from_slice(output);
+        Ok(())
+    }
 }
 
 /// A layer's configuration as the TypeScript side resolves it (ts/layers/types.ts), every

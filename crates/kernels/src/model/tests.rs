@@ -626,3 +626,116 @@ fn a_new_learning_rate_keeps_the_optimizer_state_and_the_state_moves_to_another_
     assert_eq!(parameters(&twin), parameters(&net));
     assert_eq!(twin.optimizer_state(9).unwrap_err().argument, "index");
 }
+
+/// Trace: each dense layer's pre-activation is `x W^T + b` (checked in f64), its output the
+/// activation of that, and the last output is predict's, bit for bit.
+#[test]
+fn trace_writes_each_layers_pre_activation_and_output() {
+    let mut rng = Rng::new(5);
+    let (rows, inputs) = (3, 2);
+    let mut net = model(
+        inputs,
+        &[(4, Activation::Relu), (3, Activation::Softmax)],
+        &mut rng,
+    );
+    let x = rng.uniform_vec(rows * inputs, -1.0, 1.0);
+    let mut out = vec![f32::NAN; net.trace_len(rows).unwrap()];
+    assert_eq!(out.len(), rows * 2 * (4 + 3));
+    net.trace(&x, rows, &mut out).unwrap();
+    let (w, b) = (
+        net.parameter(0).unwrap().to_vec(),
+        net.parameter(1).unwrap().to_vec(),
+    );
+    let (pre, hidden) = out[..2 * rows * 4].split_at(rows * 4);
+    for r in 0..rows {
+        for u in 0..4 {
+            let z: f64 = (0..inputs)
+                .map(|i| f64::from(x[r * inputs + i]) * f64::from(w[u * inputs + i]))
+                .sum::<f64>()
+                + f64::from(b[u]);
+            assert!(
+                (f64::from(pre[r * 4 + u]) - z).abs() < 1e-6,
+                "pre-activation [{r}][{u}]"
+            );
+            assert_eq!(hidden[r * 4 + u], pre[r * 4 + u].max(0.0));
+        }
+    }
+    let logits = &out[2 * rows * 4..2 * rows * 4 + rows * 3];
+    let probabilities = &out[2 * rows * 4 + rows * 3..];
+    assert!(
+        logits.iter().any(|&v| !(0.0..=1.0).contains(&v)),
+        "logits are not probabilities"
+    );
+    let mut predictions = vec![0.0; rows * 3];
+    net.predict(&x, rows, &mut predictions).unwrap();
+    assert_eq!(probabilities, &predictions[..]);
+    let mut short = vec![0.0; out.len() - 1];
+    assert_eq!(net.trace(&x, rows, &mut short).unwrap_err().argument, "out");
+}
+
+/// `gradients` computes what a training step's update consumes (the same dropout mask, batch
+/// norm on the batch's statistics), then leaves every parameter, the moving statistics and
+/// the model's generator as they were.
+#[test]
+fn gradients_are_a_training_steps_and_change_nothing() {
+    let mut rng = Rng::new(9);
+    let (rows, inputs) = (5, 3);
+    let mut net = Model::new(&[inputs]).unwrap();
+    net.add_layer(&LayerConfig::dense(4, Activation::Tanh)).unwrap();
+    net.add_layer(&LayerConfig::BatchNorm {
+        momentum: 0.9,
+        epsilon: 1e-3,
+    })
+    .unwrap();
+    net.add_layer(&LayerConfig::Dropout { rate: 0.4 }).unwrap();
+    net.add_layer(&LayerConfig::dense(2, Activation::Sigmoid))
+        .unwrap();
+    for index in 0..net.parameter_count() {
+        let values = rng.uniform_vec(net.parameter(index).unwrap().len(), 0.2, 0.9);
+        net.set_parameter(index, &values).unwrap();
+    }
+    let x = rng.uniform_vec(rows * inputs, -1.0, 1.0);
+    let y: Vec<f32> = (0..rows * 2).map(|i| f32::from(u8::from(i % 3 == 0))).collect();
+    let state = [11, 22, 33, 44];
+    net.set_random_state([1, 2, 3, 4]);
+    let before = parameters(&net);
+    let mut gradients = vec![0.0; net.gradient_len()];
+    assert_eq!(gradients.len(), 3 * 4 + 4 + 4 + 4 + 4 * 2 + 2);
+    let loss = net
+        .gradients(Loss::BinaryCrossEntropy, &x, &y, rows, state, &mut gradients)
+        .unwrap();
+    assert!(loss.is_finite() && loss > 0.0);
+    assert_eq!(parameters(&net), before);
+    assert_eq!(net.random_state(), [1, 2, 3, 4]);
+    net.set_random_state(state);
+    net.configure_training(TrainingConfig::new(
+        Loss::BinaryCrossEntropy,
+        Optimizer::Sgd { learning_rate: 1.0 },
+    ))
+    .unwrap();
+    let run = train(&mut net, (&x, &y, rows), &all_rows(rows), rows).unwrap();
+    assert_eq!(run.losses[0], loss);
+    let trained = [0, 1, 2, 3, 6, 7];
+    let steps: Vec<f32> = trained
+        .iter()
+        .flat_map(|&i| {
+            let after = net.parameter(i).unwrap().to_vec();
+            before[i]
+                .iter()
+                .zip(after)
+                .map(|(&b, a)| b - a)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (i, (&step, &gradient)) in steps.iter().zip(&gradients).enumerate() {
+        assert!(
+            (step - gradient).abs() <= 1e-6,
+            "gradient {i}: step {step}, gradients() {gradient}"
+        );
+    }
+    assert!(gradients.iter().all(|g| g.is_finite()) && gradients.iter().any(|&g| g.abs() > 1e-3));
+    let error = net
+        .gradients(Loss::BinaryCrossEntropy, &x, &y[1..], rows, state, &mut gradients)
+        .unwrap_err();
+    assert_eq!(error.argument, "y");
+}

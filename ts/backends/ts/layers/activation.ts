@@ -78,6 +78,11 @@ export class Activation implements TsLayer {
     activateInPlace(this.#activation, this.#alpha, this.#width, output);
   }
 
+  trace(input: Float32Array, rows: number, preActivation: Float32Array, output: Float32Array): void {
+    preActivation.set(input);
+    this.forward(input, rows, output);
+  }
+
   backward({ output, outputGradient, inputGradient, outputIsPreActivation }: BackwardPass): void {
     if (!outputIsPreActivation) activationBackwardInPlace(this.#activation, this.#alpha, this.#width, output, outputGradient);
     inputGradient?.set(outputGradient);

@@ -72,6 +72,15 @@ export class Conv2d implements TsLayer {
     activateInPlace(this.#activation, this.#alpha, this.#filters, output);
   }
 
+  trace(input: Float32Array, rows: number, preActivation: Float32Array, output: Float32Array): void {
+    const positions = rows * this.#out[0] * this.#out[1];
+    const patches = this.#im2col(input, rows);
+    gemm(false, true, positions, this.#filters, this.#patchLength, 1, patches, this.#weights.values, 0, preActivation);
+    if (this.#bias) biasAdd(positions, this.#filters, this.#bias.values, preActivation);
+    output.set(preActivation);
+    activateInPlace(this.#activation, this.#alpha, this.#filters, output);
+  }
+
   backward({ input, output, rows, outputGradient: delta, inputGradient, outputIsPreActivation }: BackwardPass): void {
     const positions = rows * this.#out[0] * this.#out[1];
     const [filters, patchLength] = [this.#filters, this.#patchLength];

@@ -39,6 +39,14 @@ export class Dense implements TsLayer {
     activateInPlace(this.#activation, this.#alpha, units, output);
   }
 
+  trace(input: Float32Array, rows: number, preActivation: Float32Array, output: Float32Array): void {
+    const units = this.outputSize;
+    gemm(false, true, rows, units, this.#inputs, 1, input, this.#weights.values, 0, preActivation);
+    if (this.#bias) biasAdd(rows, units, this.#bias.values, preActivation);
+    output.set(preActivation);
+    activateInPlace(this.#activation, this.#alpha, units, output);
+  }
+
   backward({ input, output, rows, outputGradient: delta, inputGradient, outputIsPreActivation }: BackwardPass): void {
     const units = this.outputSize;
     if (!outputIsPreActivation) activationBackwardInPlace(this.#activation, this.#alpha, units, output, delta);

@@ -76,6 +76,13 @@ export interface TsLayer {
    * rest (im2col patches, pooling winners, batch statistics) from its arguments.
    */
   backward(pass: BackwardPass): void;
+  /**
+   * An inference-mode forward pass that also writes the layer's pre-activation (what
+   * `Network.trace` reports): dense and conv2d `x W^T + b`, an activation layer its input.
+   * Kinds without an activation of their own leave it out, and the model copies their output
+   * into the pre-activation (as the Rust `Layer::trace` does by default).
+   */
+  trace?(input: Float32Array, rows: number, preActivation: Float32Array, output: Float32Array): void;
 }
 
 /** `buffer` when it holds `length` elements, else a new zeroed one that does: scratch grows once per batch size. */
