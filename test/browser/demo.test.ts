@@ -1,5 +1,6 @@
 /**
- * The demo page, built with Vite and driven in Debian's Chromium: it trains on the wasm
+ * The demo page (web/demo.html; test/browser/playground.test.ts drives the playground, web/index.html),
+ * built with Vite and driven in Debian's Chromium: it trains on the wasm
  * backend in the page and in a Web Worker, redraws as it goes, agrees with the ts backend in
  * Node, trains a small CNN in the page and in a worker through its test hook, and logs nothing
  * to the console. Leaves test-results/browser-demo.png behind.
@@ -67,7 +68,7 @@ beforeAll(async () => {
       return instantiateStreaming(source, imports);
     };
   });
-  await page.goto(server.url);
+  await page.goto(`${server.url}demo.html`);
   await page.waitForSelector('#status[data-state="idle"]', { timeout: 30_000 });
 }, 120_000);
 

@@ -1,7 +1,7 @@
 /**
- * The demo page: pick a data set and a network, press Train, and watch the decision boundary
- * and the loss curve while ferronet trains in the page (fit yields to it between groups of
- * batches) or in a Web Worker.
+ * The demo page (demo.html; the playground is index.html): pick a data set and a network,
+ * press Train, and watch the decision boundary and the loss curve while ferronet trains in
+ * the page (fit yields to it between groups of batches) or in a Web Worker.
  */
 
 import {
