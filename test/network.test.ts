@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../ts/backends/backend.js';
-import { availableBackends, Network, planarDataset, Trainer, TrainingDivergedError, type FitProgress, type NetworkOptions } from '../ts/index.js';
+import { availableBackends, Network, planarDataset, Random, Trainer, TrainingDivergedError, type FitProgress, type History, type NetworkOptions } from '../ts/index.js';
 import { denseEntry } from './helpers.js';
 
 const { x, y } = planarDataset();
@@ -110,6 +110,31 @@ describe.each(BACKEND_NAMES)('%s backend', (backend) => {
     expect(twin.getWeights()).toEqual(net.getWeights());
     expect(net.evaluate(x, labels)).toEqual(net.evaluate(x, oneHot));
     expect(() => net.evaluate(x, Uint8Array.from(y, (v) => v + 1))).toThrow('y: expected class indices in [0, 1], got 2 at y[200]');
+  });
+
+  it('trains, validates, evaluates and takes gradients on class indices exactly as on their one-hot rows, across inference chunks', async () => {
+    // The backends expand class indices into one-hot rows a batch (or an inference chunk of
+    // 1,024 rows) at a time; 3,000 rows of 5 classes cross both.
+    const random = new Random(12);
+    const [rows, features, classes] = [3000, 3, 5];
+    const inputs = Float32Array.from({ length: rows * features }, () => random.uniform() * 2 - 1);
+    const labels = Int32Array.from({ length: rows }, () => random.below(classes));
+    const oneHot = new Float32Array(rows * classes);
+    labels.forEach((label, i) => {
+      oneHot[i * classes + label] = 1;
+    });
+    const layers: NetworkOptions['layers'] = [{ units: 6, activation: 'tanh' }, { type: 'dropout', rate: 0.2 }, { units: classes, activation: 'softmax' }];
+    const [net, twin] = [await create({ inputSize: features, layers }), await create({ inputSize: features, layers })];
+    const fit = (network: Network, targets: Float32Array | Int32Array): Promise<History> =>
+      new Trainer(network, { optimizer: 'sgd', batchSize: 256 }).fit(inputs, targets, { epochs: 2, validationData: { x: inputs, y: targets } });
+    const [byIndex, byRow] = [await fit(net, labels), await fit(twin, oneHot)];
+    expect(byIndex).toMatchObject({ loss: byRow.loss, accuracy: byRow.accuracy, valLoss: byRow.valLoss, valAccuracy: byRow.valAccuracy });
+    expect(net.getWeights()).toEqual(twin.getWeights());
+    expect(net.evaluate(inputs, labels)).toEqual(net.evaluate(inputs, oneHot));
+    const trainer = new Trainer(net, { optimizer: 'sgd' });
+    expect(trainer.gradients(inputs, labels)).toEqual(trainer.gradients(inputs, oneHot));
+    net.dispose();
+    twin.dispose();
   });
 
   it('refuses bad trainer and fit options', async () => {

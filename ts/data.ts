@@ -35,11 +35,13 @@ export function checkInputs(argument: string, x: unknown, inputShape: readonly n
 
 /**
  * Validates targets for `samples` rows of `outputs` values and returns them as the
- * Float32Array `[samples][outputs]` the backends train on: class indices become one-hot rows.
+ * Float32Array the backends train on: `[samples][outputs]`, or for class indices with two or
+ * more classes the indices themselves, one float per sample, which the backends expand into
+ * one-hot rows a batch at a time (a data set of many classes never exists as one-hot rows).
  */
 export function prepareTargets(argument: string, y: unknown, samples: number, outputs: number, loss: LossName): Float32Array {
   const shape = `a Float32Array [${samples}][${outputs}]`;
-  if (isClassIndices(y) && loss === 'categoricalCrossEntropy') return oneHot(argument, y, samples, outputs);
+  if (isClassIndices(y) && loss === 'categoricalCrossEntropy') return classIndices(argument, y, samples, outputs);
   if (!(y instanceof Float32Array)) {
     const indices = loss === 'categoricalCrossEntropy' ? `, or class indices (Int32Array or Uint8Array) of length ${samples}` : '';
     fail('type', argument, `${shape}${indices}`, y);
@@ -56,17 +58,12 @@ export function prepareTargets(argument: string, y: unknown, samples: number, ou
   return y;
 }
 
-function oneHot(argument: string, labels: ClassIndices, samples: number, classes: number): Float32Array {
+function classIndices(argument: string, labels: ClassIndices, samples: number, classes: number): Float32Array {
   if (labels.length !== samples) {
     reject('range', argument, `${samples} class indices (one per sample)`, describe(labels));
   }
-  const out = new Float32Array(samples * classes);
-  for (let i = 0; i < samples; i++) {
-    const label = labels[i] as number;
-    if (label < 0 || label >= classes) {
-      reject('range', argument, `class indices in [0, ${classes - 1}]`, `${label} at ${argument}[${i}]`);
-    }
-    out[i * classes + label] = 1;
-  }
-  return out;
+  const bad = labels.findIndex((label) => label < 0 || label >= classes);
+  if (bad >= 0) reject('range', argument, `class indices in [0, ${classes - 1}]`, `${labels[bad] as number} at ${argument}[${bad}]`);
+  // One class: a one-hot row is the single float 1, which the backends read as [samples][1].
+  return classes === 1 ? new Float32Array(samples).fill(1) : Float32Array.from(labels);
 }

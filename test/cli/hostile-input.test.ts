@@ -146,16 +146,16 @@ describe('train csv', () => {
     );
   });
 
-  it('refuses more one-hot targets than it trains on (rows x classes), before making them', async () => {
-    // 300,000 rows of 900 classes: 270 million one-hot values, 1 GiB of float32.
+  it('refuses more class probabilities (rows x classes) than it evaluates at once, before training', async () => {
+    // 300,000 rows of 900 classes: 270 million probabilities to evaluate, 1 GiB of float32.
     const rows = Array.from({ length: 300_000 }, (_, i) => `${i % 3},c${i % 900}`);
     await writeFile(join(directory, 'many.csv'), `x,label\n${rows.join('\n')}\n`);
     expect(await messageOf(() => csvTrainingExamples(join(directory, 'many.csv'), 'label', undefined, undefined))).toBe(
-      `${join(directory, 'many.csv')}: 300,000 rows of 900 classes need 270,000,000 one-hot target values, more than ferronet takes at once (268,435,456); use fewer rows or classes`,
+      `${join(directory, 'many.csv')}: 300,000 rows of 900 classes need 270,000,000 class probabilities to evaluate, more than ferronet takes at once (268,435,456); use fewer rows or classes`,
     );
   });
 
-  it('evaluates and predicts only what holds examples, and evaluates no more one-hot targets than it trains on', async () => {
+  it('evaluates and predicts only what holds examples, and no more class probabilities than it evaluates at once', async () => {
     const classes = Array.from({ length: 900 }, (_, i) => `c${i}`);
     const net = await Network.create({ inputSize: 1, layers: [{ units: 900, activation: 'softmax' }], backend: 'ts' });
     net.metadata = { data: { source: 'csv', features: ['x'], mean: [0], std: [1], target: { task: 'classification', column: 'label', classes } } };
@@ -168,7 +168,7 @@ describe('train csv', () => {
     expectOneLineError(
       await ferronet('evaluate', 'classes.fnet', 'many-rows.csv'),
       1,
-      'ferronet: many-rows.csv: 300,000 rows of 900 classes need 270,000,000 one-hot target values, more than ferronet takes at once (268,435,456); use fewer rows or classes\n',
+      'ferronet: many-rows.csv: 300,000 rows of 900 classes need 270,000,000 class probabilities to evaluate, more than ferronet takes at once (268,435,456); use fewer rows or classes\n',
     );
   });
 

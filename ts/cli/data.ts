@@ -174,11 +174,12 @@ const MAX_INTEGER_CLASSES = 20;
 const MAX_CLASSES = 1000;
 
 /**
- * The most one-hot target values (rows x classes, 1 GiB of float32) that training or evaluation
- * may need: the Trainer and Network.evaluate take class indices but make one-hot rows of them
- * (ts/data.ts), so this bounds their memory with a message rather than an allocation failure.
+ * The most class probabilities (rows x classes, 1 GiB of float32) that evaluating or predicting
+ * a data set makes at once: Network.evaluate and predict give one per class and row. Training
+ * itself takes class indices, which the backends make one-hot a batch at a time; this bounds
+ * the evaluation (of the validation split too) with a message rather than an allocation failure.
  */
-const MAX_ONE_HOT_VALUES = 2 ** 28;
+const MAX_CLASS_PROBABILITIES = 2 ** 28;
 
 /** A CSV file to train on: features are every column but `label` (or those named), standardized later. */
 export async function csvTrainingExamples(
@@ -218,7 +219,7 @@ export async function csvTrainingExamples(
 /**
  * Refuses a class column that cannot be trained on: one class, more than {@link MAX_CLASSES},
  * or, past {@link MAX_INTEGER_CLASSES}, more than half the rows (fewer than two examples a class:
- * an identifier such as a name, not a class), or more one-hot targets than {@link MAX_ONE_HOT_VALUES}.
+ * an identifier such as a name, not a class), or more class probabilities to evaluate than {@link MAX_CLASS_PROBABILITIES}.
  * Tiny tables with a few classes stay allowed. Run before any target is built, so a column of a
  * million names fails at once, not out of memory.
  */
@@ -231,15 +232,15 @@ function checkClassCount(distinct: readonly string[], numeric: boolean, rows: nu
         `too many classes (at most ${MAX_CLASSES.toLocaleString('en-US')}, and beyond ${MAX_INTEGER_CLASSES} at most half the rows); ${instead}`,
     );
   }
-  checkOneHotSize(rows, distinct.length, path);
+  checkProbabilitiesSize(rows, distinct.length, path);
 }
 
-/** Throws a RangeError naming `path` when `rows` targets of `classes` make more one-hot values than {@link MAX_ONE_HOT_VALUES}. */
-export function checkOneHotSize(rows: number, classes: number, path: string): void {
-  if (rows * classes <= MAX_ONE_HOT_VALUES) return;
+/** Throws a RangeError naming `path` when `rows` of `classes` make more class probabilities than {@link MAX_CLASS_PROBABILITIES}. */
+export function checkProbabilitiesSize(rows: number, classes: number, path: string): void {
+  if (rows * classes <= MAX_CLASS_PROBABILITIES) return;
   throw new RangeError(
-    `${path}: ${rows.toLocaleString('en-US')} rows of ${classes} classes need ${(rows * classes).toLocaleString('en-US')} one-hot target values, ` +
-      `more than ferronet takes at once (${MAX_ONE_HOT_VALUES.toLocaleString('en-US')}); use fewer rows or classes`,
+    `${path}: ${rows.toLocaleString('en-US')} rows of ${classes} classes need ${(rows * classes).toLocaleString('en-US')} class probabilities to evaluate, ` +
+      `more than ferronet takes at once (${MAX_CLASS_PROBABILITIES.toLocaleString('en-US')}); use fewer rows or classes`,
   );
 }
 

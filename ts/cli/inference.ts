@@ -5,7 +5,7 @@ import { BACKEND_NAMES } from '../backends/backend.js';
 import { Network } from '../network.js';
 import { quote } from '../validation.js';
 import { flagList, FlagReader, parseCommandLine, UsageError, type Flags } from './args.js';
-import { checkOneHotSize, decodeOutputs, encodeInputs, encodeTargets, encodingOf, inferenceExamples, type DataEncoding } from './data.js';
+import { checkProbabilitiesSize, decodeOutputs, encodeInputs, encodeTargets, encodingOf, inferenceExamples, type DataEncoding } from './data.js';
 import { makeParent } from './files.js';
 import { count, describeLayers, percent, Reporter, type Terminal } from './report.js';
 
@@ -68,7 +68,7 @@ export async function evaluate(argv: string[], out: Terminal, err: Terminal): Pr
   const report = new Reporter(reader.has('json') ? 'json' : 'text', out, err);
   const examples = await inferenceExamples(data, encoding, network);
   if (!examples.targets) throw new RangeError(`${data}: no ${encoding.target.column === null ? 'labels' : `${quote(encoding.target.column)} column`} to evaluate against`);
-  if (encoding.target.task === 'classification') checkOneHotSize(examples.count, encoding.target.classes.length, data);
+  if (encoding.target.task === 'classification') checkProbabilitiesSize(examples.count, encoding.target.classes.length, data);
   const result = network.evaluate(encodeInputs(encoding, examples), encodeTargets(encoding, examples.targets, network));
   const classification = encoding.target.task === 'classification';
   report.info(`${modelPath}: ${describeLayers(network)} on the ${network.backend} backend`);

@@ -179,6 +179,8 @@ pub struct Model {
     random: Xoshiro128,
     batch_x: Vec<f32>,
     batch_y: Vec<f32>,
+    /// One batch's class-index targets as one-hot rows (see [`Model::target_width`]).
+    batch_classes: Vec<f32>,
     /// Every parameter as it was when `train_batches` began, restored if training diverges;
     /// sized by `configure_training`.
     checkpoint: Vec<f32>,
@@ -203,6 +205,7 @@ impl Model {
             random: Xoshiro128::default(),
             batch_x: Vec::new(),
             batch_y: Vec::new(),
+            batch_classes: Vec::new(),
             checkpoint: Vec::new(),
         })
     }
@@ -385,23 +388,33 @@ impl Model {
         Ok(())
     }
 
-    fn check_data(&self, x: &[f32], y: Option<&[f32]>, rows: usize) -> Result<(), ModelError> {
-        let outputs = self.output_layer()?.output_len();
+    fn check_inputs(&self, x: &[f32], rows: usize) -> Result<(), ModelError> {
+        self.output_layer()?;
         check_len(
             "x",
             "rows*inputs",
             x,
             checked_area("x", "rows*inputs", rows, self.inputs)?,
         )?;
-        if let Some(y) = y {
-            check_len(
-                "y",
-                "rows*outputs",
-                y,
-                checked_area("y", "rows*outputs", rows, outputs)?,
-            )?;
-        }
         Ok(())
+    }
+
+    /// Floats per sample of the targets `y` for `rows` samples: the outputs, or 1 where `y`
+    /// holds class indices (one per sample, for categorical cross-entropy over two or more
+    /// classes), which each batch expands into one-hot rows of its own ([`one_hot`]), so a data
+    /// set of many classes never exists as one-hot rows.
+    fn target_width(&self, loss: Loss, y: &[f32], rows: usize) -> Result<usize, ModelError> {
+        let outputs = self.output_layer()?.output_len();
+        if loss == Loss::CategoricalCrossEntropy && outputs > 1 && y.len() == rows {
+            return Ok(1);
+        }
+        check_len(
+            "y",
+            "rows*outputs, or rows class indices",
+            y,
+            checked_area("y", "rows*outputs", rows, outputs)?,
+        )?;
+        Ok(outputs)
     }
 
     /// Rows per inference chunk: up to [`INFERENCE_CHUNK_ROWS`], fewer when a layer's
@@ -420,7 +433,7 @@ impl Model {
     /// Runs the network forward in inference mode on `rows` samples of `x`, writing
     /// `[rows][outputs]` to `out`.
     pub fn predict(&mut self, x: &[f32], rows: usize, out: &mut [f32]) -> Result<(), ModelError> {
-        self.check_data(x, None, rows)?;
+        self.check_inputs(x, rows)?;
         let (inputs, outputs) = (self.inputs, self.outputs());
         check_len("out", "rows*outputs", out, rows * outputs)?;
         let chunk = self.inference_chunk_rows();
@@ -448,7 +461,8 @@ impl Model {
         out: &mut [f32],
     ) -> Result<Evaluation, ModelError> {
         self.check_loss(loss)?;
-        self.check_data(x, Some(y), rows)?;
+        self.check_inputs(x, rows)?;
+        let width = self.target_width(loss, y, rows)?;
         self.predict(x, rows, out)?;
         if rows == 0 {
             return Ok(Evaluation {
@@ -461,14 +475,22 @@ impl Model {
         let chunk = self.inference_chunk_rows();
         let mut total = 0.0;
         let mut gradient = zeroed("rows", chunk.min(rows) * outputs)?;
-        for (chunk_out, chunk_y) in out.chunks(chunk * outputs).zip(y.chunks(chunk * outputs)) {
+        let mut classes = Vec::new();
+        let mut correct = 0;
+        for (chunk_out, chunk_y) in out.chunks(chunk * outputs).zip(y.chunks(chunk * width)) {
             let chunk_rows = chunk_out.len() / outputs;
+            let chunk_y = if width < outputs {
+                one_hot(chunk_y, outputs, &mut classes)?
+            } else {
+                chunk_y
+            };
             let scratch = &mut gradient[..chunk_out.len()];
             total += loss.evaluate(chunk_rows, outputs, chunk_out, chunk_y, scratch)? * chunk_rows as f64;
+            correct += count_correct(outputs, chunk_out, chunk_y);
         }
         Ok(Evaluation {
             loss: total / rows as f64,
-            correct: count_correct(outputs, out, y),
+            correct,
         })
     }
 
@@ -494,7 +516,8 @@ impl Model {
         let mut training = self
             .training
             .ok_or_else(|| ModelError::new("training", "call configure_training before train_batches"))?;
-        self.check_data(x, Some(y), samples)?;
+        self.check_inputs(x, samples)?;
+        let width = self.target_width(training.config.loss, y, samples)?;
         check_batch_ends(batches)?;
         check_len("losses", "one per batch", records.losses, batches.ends.len())?;
         check_len("correct", "one per batch", records.correct, batches.ends.len())?;
@@ -510,6 +533,7 @@ impl Model {
             random,
             batch_x,
             batch_y,
+            batch_classes,
             checkpoint,
             ..
         } = self;
@@ -519,7 +543,12 @@ impl Model {
             let batch = &batches.indices[start..end as usize];
             start = end as usize;
             let rows = batch.len();
-            let (bx, by) = gather(x, y, samples, inputs, outputs, batch, batch_x, batch_y)?;
+            let (bx, by) = gather(x, y, samples, inputs, width, batch, batch_x, batch_y)?;
+            let by = if width < outputs {
+                one_hot(by, outputs, batch_classes)?
+            } else {
+                by
+            };
             forward(layers, buffers, bx, rows, &mut Mode::Training(random))?;
 
             let last = layers.len() - 1;
@@ -575,7 +604,7 @@ impl Model {
     /// input); kinds without an activation write their output twice. The outputs are those of
     /// [`Model::predict`], bit for bit.
     pub fn trace(&mut self, x: &[f32], rows: usize, out: &mut [f32]) -> Result<(), ModelError> {
-        self.check_data(x, None, rows)?;
+        self.check_inputs(x, rows)?;
         check_len("out", "rows*trace", out, self.trace_len(rows)?)?;
         let inputs = self.inputs;
         let chunk = self.inference_chunk_rows();
@@ -630,7 +659,8 @@ impl Model {
         out: &mut [f32],
     ) -> Result<f64, ModelError> {
         self.check_loss(loss)?;
-        self.check_data(x, Some(y), rows)?;
+        self.check_inputs(x, rows)?;
+        let width = self.target_width(loss, y, rows)?;
         if rows == 0 {
             return Err(ModelError::new("rows", "expected at least 1 sample, got 0"));
         }
@@ -642,7 +672,12 @@ impl Model {
             .collect();
         let own_random = self.random;
         self.random = Xoshiro128::from_state(random_state);
-        let result = self.gradient_pass(loss, x, y, rows);
+        let (outputs, mut classes) = (self.outputs(), Vec::new());
+        let result = if width < outputs {
+            one_hot(y, outputs, &mut classes).and_then(|y| self.gradient_pass(loss, x, y, rows))
+        } else {
+            self.gradient_pass(loss, x, y, rows)
+        };
         self.random = own_random;
         let mut rest = &moving[..];
         for param in self.params_mut().filter(|param| !param.trained) {
@@ -761,6 +796,27 @@ fn check_batch_ends(batches: Batches<'_>) -> Result<(), ModelError> {
     Ok(())
 }
 
+/// Class indices (one per row) as one-hot rows of `classes` floats, written to `out`. An index
+/// that is not a whole number below `classes` is an error: it would address past its row.
+fn one_hot<'a>(indices: &[f32], classes: usize, out: &'a mut Vec<f32>) -> Result<&'a [f32], ModelError> {
+    let length = checked_area("y", "rows*outputs", indices.len(), classes)?;
+    out.clear();
+    out.resize(length, 0.0);
+    for (row, &index) in indices.iter().enumerate() {
+        if !(index >= 0.0 && index.fract() == 0.0 && (index as usize) < classes) {
+            return Err(ModelError::new(
+                "y",
+                format!(
+                    "expected class indices, whole numbers in [0, {}], got {index} at y[{row}]",
+                    classes - 1
+                ),
+            ));
+        }
+        out[row * classes + index as usize] = 1.0;
+    }
+    Ok(out)
+}
+
 /// The rows of one batch: borrowed straight from `x` and `y` when the indices are one
 /// contiguous run (no shuffling), else gathered into the model's batch buffers.
 #[allow(clippy::too_many_arguments)] // the data set, its shape, the batch and two scratch buffers
@@ -769,7 +825,7 @@ fn gather<'a>(
     y: &'a [f32],
     samples: usize,
     inputs: usize,
-    outputs: usize,
+    target_width: usize,
     batch: &[u32],
     batch_x: &'a mut Vec<f32>,
     batch_y: &'a mut Vec<f32>,
@@ -789,7 +845,7 @@ fn gather<'a>(
         }
         return Ok((
             &x[first * inputs..end * inputs],
-            &y[first * outputs..end * outputs],
+            &y[first * target_width..end * target_width],
         ));
     }
     batch_x.clear();
@@ -800,7 +856,7 @@ fn gather<'a>(
             return Err(out_of_range(index));
         }
         batch_x.extend_from_slice(&x[i * inputs..(i + 1) * inputs]);
-        batch_y.extend_from_slice(&y[i * outputs..(i + 1) * outputs]);
+        batch_y.extend_from_slice(&y[i * target_width..(i + 1) * target_width]);
     }
     Ok((batch_x, batch_y))
 }

@@ -109,6 +109,24 @@ export function countCorrect(outputs: number, predictions: Float32Array, targets
   return correct;
 }
 
+/**
+ * Floats per sample of targets `y` for `rows` samples: the outputs, or 1 where `y` holds class
+ * indices (one per sample, for categorical cross-entropy over two or more classes), which each
+ * batch expands with {@link oneHotRows}, as the Rust model does.
+ */
+function targetWidth(loss: LossName, y: Float32Array, rows: number, outputs: number): number {
+  return loss === 'categoricalCrossEntropy' && outputs > 1 && y.length === rows ? 1 : outputs;
+}
+
+/** Class indices (one per row, checked where they entered the API) as one-hot rows of `classes`. */
+function oneHotRows(indices: Float32Array, classes: number): Float32Array {
+  const rows = new Float32Array(indices.length * classes);
+  indices.forEach((index, row) => {
+    rows[row * classes + index] = 1;
+  });
+  return rows;
+}
+
 function argmax(values: Float32Array, base: number, count: number): number {
   let best = 0;
   let bestValue = -Infinity;
@@ -221,14 +239,18 @@ export class TsModel implements BackendModel {
     const predictions = this.predict(x, rows);
     const outputs = this.#outputSize;
     let total = 0;
+    const width = targetWidth(loss, y, rows, outputs);
+    let correct = 0;
     const gradient = new Float32Array(Math.min(this.#inferenceChunkRows, rows) * outputs);
     for (let start = 0; start < rows; start += this.#inferenceChunkRows) {
       const chunkRows = Math.min(this.#inferenceChunkRows, rows - start);
-      const range = [start * outputs, (start + chunkRows) * outputs] as const;
-      const chunkLoss = evaluateLoss(loss, chunkRows, outputs, predictions.subarray(...range), y.subarray(...range), gradient.subarray(0, chunkRows * outputs));
-      total += chunkLoss * chunkRows;
+      const chunkPredictions = predictions.subarray(start * outputs, (start + chunkRows) * outputs);
+      const chunkTargets = y.subarray(start * width, (start + chunkRows) * width);
+      const targets = width < outputs ? oneHotRows(chunkTargets, outputs) : chunkTargets;
+      total += evaluateLoss(loss, chunkRows, outputs, chunkPredictions, targets, gradient.subarray(0, chunkRows * outputs)) * chunkRows;
+      correct += countCorrect(outputs, chunkPredictions, targets);
     }
-    return { loss: rows === 0 ? 0 : total / rows, correct: countCorrect(outputs, predictions, y), predictions };
+    return { loss: rows === 0 ? 0 : total / rows, correct, predictions };
   }
 
   bindData(x: Float32Array, y: Float32Array, samples: number): HostData {
@@ -237,8 +259,9 @@ export class TsModel implements BackendModel {
 
   trainBatches(data: TrainingData, indices: Uint32Array, batchEnds: Uint32Array, losses: Float64Array, correct: Uint32Array): TrainOutcome {
     const training = this.#trainingOrThrow();
-    const { x, y } = data as HostData;
+    const { x, y, samples } = data as HostData;
     const outputs = this.#outputSize;
+    const width = targetWidth(training.settings.loss, y, samples, outputs);
     // Every buffer, moving statistics included, so that a rollback returns the model to the call's start.
     const checkpoint = this.#parameters.map(({ values }) => values.slice());
     const outcome: TrainOutcome = { batches: 0, diverged: false };
@@ -248,7 +271,7 @@ export class TsModel implements BackendModel {
       start = end;
       const rows = batch.length;
       const bx = gather(x, this.#inputSize, batch);
-      const by = gather(y, outputs, batch);
+      const by = width < outputs ? oneHotRows(gather(y, 1, batch), outputs) : gather(y, outputs, batch);
       const predictions = this.#forward(bx, rows, true);
       const outputGradient = (this.#stages.at(-1) as Stage).gradients.subarray(0, rows * outputs);
       const loss = evaluateLoss(training.settings.loss, rows, outputs, predictions, by, outputGradient);
@@ -306,7 +329,8 @@ export class TsModel implements BackendModel {
     try {
       const predictions = this.#forward(x, rows, true);
       const outputGradient = (this.#stages.at(-1) as Stage).gradients.subarray(0, rows * outputs);
-      const value = evaluateLoss(loss, rows, outputs, predictions, y, outputGradient);
+      const targets = targetWidth(loss, y, rows, outputs) < outputs ? oneHotRows(y, outputs) : y;
+      const value = evaluateLoss(loss, rows, outputs, predictions, targets, outputGradient);
       this.#backward(x, rows, isFusedWithActivation(loss));
       const trained = this.#parameters.filter(({ trained: isTrained }) => isTrained);
       const gradients = new Float32Array(trained.reduce((sum, { gradient }) => sum + gradient.length, 0));

@@ -739,3 +739,87 @@ fn gradients_are_a_training_steps_and_change_nothing() {
         .unwrap_err();
     assert_eq!(error.argument, "y");
 }
+
+/// Class indices (one per sample) train, evaluate and give gradients exactly as their one-hot
+/// rows do, shuffled batches included; an index that is not a class is an error, not a write
+/// past the row.
+#[test]
+fn class_indices_are_one_hot_rows_batch_by_batch() {
+    let mut rng = Rng::new(8);
+    let (samples, inputs, classes) = (10, 3, 4);
+    let x = rng.uniform_vec(samples * inputs, -1.0, 1.0);
+    let labels: Vec<f32> = (0..samples).map(|i| ((i * 7) % classes) as f32).collect();
+    let mut one_hot_rows = vec![0.0; samples * classes];
+    for (i, &label) in labels.iter().enumerate() {
+        one_hot_rows[i * classes + label as usize] = 1.0;
+    }
+    let loss = Loss::CategoricalCrossEntropy;
+    let mut dense = model(
+        inputs,
+        &[(5, Activation::Tanh), (classes, Activation::Softmax)],
+        &mut rng,
+    );
+    let mut indexed = model(
+        inputs,
+        &[(5, Activation::Tanh), (classes, Activation::Softmax)],
+        &mut rng,
+    );
+    for i in 0..dense.parameter_count() {
+        indexed.set_parameter(i, dense.parameter(i).unwrap()).unwrap();
+    }
+    let shuffled: Vec<u32> = vec![3, 9, 0, 4, 7, 1, 8, 2, 6, 5];
+    for net in [&mut dense, &mut indexed] {
+        net.configure_training(TrainingConfig::new(loss, Optimizer::Sgd { learning_rate: 0.5 }))
+            .unwrap();
+    }
+    let by_rows = train(&mut dense, (&x, &one_hot_rows, samples), &shuffled, 4).unwrap();
+    let by_index = train(&mut indexed, (&x, &labels, samples), &shuffled, 4).unwrap();
+    assert_eq!(by_index.losses, by_rows.losses);
+    assert_eq!(by_index.correct, by_rows.correct);
+    assert_eq!(parameters(&indexed), parameters(&dense));
+
+    let mut out = vec![0.0; samples * classes];
+    let expected = dense
+        .evaluate(loss, &x, &one_hot_rows, samples, &mut out)
+        .unwrap();
+    assert_eq!(
+        indexed.evaluate(loss, &x, &labels, samples, &mut out).unwrap(),
+        expected
+    );
+    let mut gradients = vec![0.0; dense.gradient_len()];
+    let mut from_index = gradients.clone();
+    let state = [1, 2, 3, 4];
+    let value = dense
+        .gradients(loss, &x, &one_hot_rows, samples, state, &mut gradients)
+        .unwrap();
+    assert_eq!(
+        indexed
+            .gradients(loss, &x, &labels, samples, state, &mut from_index)
+            .unwrap(),
+        value
+    );
+    assert_eq!(from_index, gradients);
+
+    for bad in [4.0, -1.0, 1.5, f32::NAN] {
+        let mut labels = labels.clone();
+        labels[6] = bad;
+        let error = indexed
+            .evaluate(loss, &x, &labels, samples, &mut out)
+            .unwrap_err();
+        assert_eq!(error.argument, "y");
+        assert!(
+            error
+                .reason
+                .ends_with(&format!("whole numbers in [0, 3], got {bad} at y[6]")),
+            "{error}"
+        );
+    }
+    // Only categorical cross-entropy reads indices: other losses still want rows of outputs.
+    let error = indexed
+        .evaluate(Loss::MeanSquaredError, &x, &labels, samples, &mut out)
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "y: expected length 40 (rows*outputs, or rows class indices), got 10"
+    );
+}
