@@ -208,4 +208,13 @@ describe('train fashion-mnist', () => {
     const result = JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '{}') as { testAccuracy: number };
     expect(result.testAccuracy).toBeGreaterThan(0.75);
   });
+
+  it("reaches the README's test accuracy with the README's command (784-256-128-10, all 60,000 images)", { timeout: 180_000 }, async (context) => {
+    context.skip(!existsSync(FASHION_MNIST_DIRECTORY), `no Fashion-MNIST in ${FASHION_MNIST_DIRECTORY}: apt-get install dataset-fashion-mnist`);
+    // The README says ~88.5-89%; this machine's run gives 88.88% in about 11 s on native.
+    const { code, stdout } = await ferronet('train', 'fashion-mnist', '--out', 'fashion-full.fnet', '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '{}') as { testAccuracy: number };
+    expect(result.testAccuracy).toBeGreaterThan(0.88);
+  });
 });
