@@ -3,12 +3,12 @@
 import { Random } from '../ts/random.js';
 import { planarDataset } from '../ts/datasets/planar.js';
 import { loadFashionMnist } from './fashion-mnist.js';
-import { DEFAULT_MEASURE, medianEpochMs, medianEpochMsLearning, medianMs } from './measure.js';
+import { DEFAULT_MEASURE, medianEpochMs, medianMs } from './measure.js';
 import { CNN, GEMM_SIZES, INFERENCE_BATCHES, MLP, PLANAR, type CaseName, type Result } from './spec.js';
 import type { Subject } from './subject.js';
 
 /** The parameters of one measurement (size, batch, steps) and its figures. */
-export type Measurement = Pick<Result, 'n' | 'batch' | 'steps' | 'gflops' | 'samplesPerSec' | 'ms' | 'latencyMs' | 'firstLoss' | 'lastLoss'>;
+export type Measurement = Pick<Result, 'n' | 'batch' | 'steps' | 'samples' | 'epochs' | 'gflops' | 'samplesPerSec' | 'ms' | 'latencyMs' | 'firstLoss' | 'lastLoss'>;
 
 type Driver = (subject: Subject, report: (measurement: Measurement) => void) => Promise<void>;
 
@@ -37,9 +37,9 @@ const drivers: Record<CaseName, Driver> = {
     const { mlpSamples, mlpEpochs } = subject.pace;
     const { x, labels } = loadFashionMnist('train', mlpSamples);
     const training = await mlp(x, labels);
-    const ms = await medianEpochMs(training, mlpEpochs);
+    const { ms, firstLoss, lastLoss } = await medianEpochMs(training, mlpEpochs);
     training.dispose?.();
-    report({ batch: subject.mlpBatch ?? MLP.batch, samplesPerSec: (mlpSamples * 1000) / ms });
+    report({ batch: subject.mlpBatch ?? MLP.batch, samples: mlpSamples, epochs: mlpEpochs, samplesPerSec: (mlpSamples * 1000) / ms, firstLoss, lastLoss });
   },
 
   async planar(subject, report) {
@@ -47,8 +47,9 @@ const drivers: Record<CaseName, Driver> = {
     const { x, y } = planarDataset();
     const timed = await planar(x, y);
     const ms = await medianMs(timed, { ...DEFAULT_MEASURE, iterations: subject.pace.runs });
+    const { first, last } = await timed.losses();
     timed.dispose?.();
-    report({ steps: PLANAR.steps, ms });
+    report({ steps: PLANAR.steps, ms, firstLoss: first, lastLoss: last });
   },
 
   async inference(subject, report) {
@@ -68,9 +69,9 @@ const drivers: Record<CaseName, Driver> = {
     // The images' 784 bytes are row-major 28x28, which is [28][28][1] in NHWC.
     const { x, labels } = loadFashionMnist('train', cnnSamples);
     const training = await cnn(x, labels);
-    const { ms, firstLoss, lastLoss } = await medianEpochMsLearning(training, cnnEpochs);
+    const { ms, firstLoss, lastLoss } = await medianEpochMs(training, cnnEpochs);
     training.dispose?.();
-    report({ batch: CNN.batch, samplesPerSec: (cnnSamples * 1000) / ms, firstLoss, lastLoss });
+    report({ batch: CNN.batch, samples: cnnSamples, epochs: cnnEpochs, samplesPerSec: (cnnSamples * 1000) / ms, firstLoss, lastLoss });
   },
 };
 

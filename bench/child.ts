@@ -12,8 +12,8 @@ const [name = '', backend = '', requested = '1'] = process.argv.slice(2);
 
 function emit(result: Omit<Result, 'case' | 'backend' | 'threads'>, threads = Number(requested)): void {
   // Key order is the JSON line's: what, who, parameters, threads, figures.
-  const { n, batch, steps, ...rest } = result;
-  writeSync(3, `${JSON.stringify({ case: name, backend, n, batch, steps, threads, ...rest })}\n`);
+  const { n, batch, steps, samples, epochs, ...rest } = result;
+  writeSync(3, `${JSON.stringify({ case: name, backend, n, batch, steps, samples, epochs, threads, ...rest })}\n`);
 }
 
 try {

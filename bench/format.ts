@@ -1,11 +1,11 @@
 /**
  * Results as Markdown: per case, a table of every row with its speedup over the ts baseline,
- * a table of ferronet's speedups over each peer, and issue 5's targets, met or missed.
- * `npm run bench` prints this; bench/report.ts makes it from a saved JSON-lines file.
+ * a table of ferronet's speedups over each peer, and the targets of issues 5 and 14, met or
+ * missed. `npm run bench` prints this; bench/report.ts makes it from a saved JSON-lines file.
  */
 
-import { isFerronet } from './rows.js';
-import { CASES, GEMM_SIZES, INFERENCE_BATCHES, type CaseName, type Result } from './spec.js';
+import { ABSENT_ROWS, isFerronet } from './rows.js';
+import { CASES, GEMM_SIZES, INFERENCE_BATCHES, learned, PACES, type CaseName, type Result } from './spec.js';
 
 /** One figure of a case: which result holds it, and whether more is better. */
 interface Column {
@@ -81,6 +81,28 @@ function table(header: string[], body: string[][]): string {
   return [header, rule, ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
+/** A loss as text: JSON turns NaN and infinities into null. */
+function lossText(loss: number | null | undefined): string {
+  return typeof loss === 'number' ? loss.toFixed(3) : 'NaN';
+}
+
+/** The first and last training loss, flagged when the loss did not fall (see `learned`). */
+function lossNote(result: Result): string | undefined {
+  const fell = learned(result);
+  if (fell === undefined) return undefined;
+  const losses = `loss ${lossText(result.firstLoss)} → ${lossText(result.lastLoss)}`;
+  return fell ? losses : `**${losses}: the loss did not fall, so this row's network did not learn**`;
+}
+
+/** Where a training row did less work than the case's reference pace (`PACES.fast`). */
+function paceNote(name: CaseName, result: Result): string | undefined {
+  const reference = name === 'mlp' ? [PACES.fast.mlpSamples, PACES.fast.mlpEpochs] : name === 'cnn' ? [PACES.fast.cnnSamples, PACES.fast.cnnEpochs] : undefined;
+  if (reference === undefined || result.samples === undefined || result.epochs === undefined) return undefined;
+  const [samples, epochs] = reference as [number, number];
+  if (result.samples === samples && result.epochs === epochs) return undefined;
+  return `${number(result.samples)} samples per epoch, ${result.epochs} timed (reference ${number(samples)}, ${epochs}: too slow for it)`;
+}
+
 function mainTable(name: CaseName, caseLines: Line[]): string {
   const baseline = caseLines.find((line) => line.backend === 'ts');
   const columns = COLUMNS[name];
@@ -92,8 +114,14 @@ function mainTable(name: CaseName, caseLines: Line[]): string {
       return `${number(value)} (${times(speedup(value, figure(baseline, column), column.higherIsBetter))})`;
     });
     const first = line.results[0];
-    const losses = first?.firstLoss !== undefined && first.lastLoss !== undefined && `loss ${first.firstLoss.toFixed(3)} → ${first.lastLoss.toFixed(3)}`;
-    const notes = [first?.kernel && `kernel ${first.kernel}`, losses, first?.note, first?.error && `**error:** ${first.error}`].filter(Boolean);
+    const notes = [
+      first?.kernel && `kernel ${first.kernel}`,
+      first && lossNote(first),
+      first && paceNote(name, first),
+      typeof first?.cpuPerWall === 'number' && `CPU ${first.cpuPerWall.toFixed(2)} s per s`,
+      first?.note,
+      first?.error && `**error:** ${first.error}`,
+    ].filter(Boolean);
     return [line.backend, String(line.threads), ...cells, notes.join('; ')];
   });
   return table(header, body);
@@ -133,7 +161,8 @@ function headline(results: readonly Result[], name: CaseName, backend: string, t
   const found = results.find(
     (r) => r.error === undefined && r.case === name && r.backend === backend && threads(r.threads) && (n === undefined || r.n === n),
   );
-  return name === 'gemm' ? found?.gflops : name === 'mlp' ? found?.samplesPerSec : found?.ms;
+  if (name === 'gemm') return found?.gflops;
+  return name === 'mlp' || name === 'cnn' ? found?.samplesPerSec : found?.ms;
 }
 
 function targets(results: readonly Result[]): Target[] {
@@ -169,6 +198,21 @@ function targets(results: readonly Result[]): Target[] {
     add({ case: 'planar', text: `planar 10,000 steps, native ${label} < 20 ms`, measured: get('planar', 'native', threads), reference: 20, referenceText: 'limit', needed: 1 }, false);
   }
   add({ case: 'planar', text: 'planar 10,000 steps, wasm < 60 ms', measured: get('planar', 'wasm', anyThreads), reference: 60, referenceText: 'limit', needed: 1 }, false);
+  // Issue 14: against JAX and PyTorch on the same CPU, 1 thread against 1 and all against all.
+  for (const [label, threads] of Object.entries(THREADS)) {
+    const native = get('mlp', 'native', threads);
+    add({ case: 'mlp', text: `[14] MLP training, native ${label} ≥ 1.3× JAX`, measured: native, reference: get('mlp', 'jax', threads), referenceText: `jax, ${label}`, needed: 1.3 });
+    add({ case: 'mlp', text: `[14] MLP training, native ${label} ≥ 2× PyTorch`, measured: native, reference: get('mlp', 'torch', threads), referenceText: `torch, ${label}`, needed: 2 });
+  }
+  for (const [label, threads] of Object.entries(THREADS)) {
+    const jax = get('planar', 'jax', threads);
+    add({ case: 'planar', text: `[14] planar, native ${label} in ≤ 1/3 of JAX's time`, measured: get('planar', 'native', threads), reference: jax, referenceText: `jax, ${label}`, needed: 3 }, false);
+  }
+  add({ case: 'planar', text: "[14] planar, wasm no slower than JAX (1 thread)", measured: get('planar', 'wasm', anyThreads), reference: get('planar', 'jax', one), referenceText: 'jax, 1 thread', needed: 1 }, false);
+  for (const [label, threads] of Object.entries(THREADS)) {
+    add({ case: 'cnn', text: `[14] CNN training, native ${label} ≥ 1.5× PyTorch`, measured: get('cnn', 'native', threads), reference: get('cnn', 'torch', threads), referenceText: `torch, ${label}`, needed: 1.5 });
+  }
+  add({ case: 'cnn', text: '[14] CNN training, wasm ≥ 5× tfjs-cpu', measured: get('cnn', 'wasm', anyThreads), reference: get('cnn', 'tfjs-cpu', anyThreads), referenceText: 'tfjs-cpu', needed: 5 });
   // A run of some cases (--only) reports only their targets.
   return list.filter((target) => results.some((r) => r.case === target.case));
 }
@@ -201,7 +245,9 @@ export function formatReport(results: readonly Result[]): string {
     const peers = peerTable(name, caseLines);
     if (peers) sections.push(`ferronet's speedup over each peer (above 1: ferronet is faster):\n\n${peers}`);
   }
+  const absent = ABSENT_ROWS.map(({ row, reason }) => `- \`${row}\`: ${reason}.`).join('\n');
+  if (absent) sections.push(`Rows not in this report:\n\n${absent}`);
   const goals = targetTable(results);
-  if (goals) sections.push(`### Targets of issue 5\n\n${goals}`);
+  if (goals) sections.push(`### Targets of issues 5 and 14 ([14]: against JAX and PyTorch)\n\n${goals}`);
   return `${sections.join('\n\n')}\n`;
 }

@@ -1,7 +1,7 @@
 /** Timing: tinybench for repeatable operations, epoch timestamps for training loops. */
 
 import { Bench } from 'tinybench';
-import type { LossTraining, Timed, Training } from './subject.js';
+import type { Timed, Training } from './subject.js';
 
 /** Limits of one tinybench measurement. */
 export interface MeasureOptions {
@@ -25,25 +25,14 @@ export async function medianMs(timed: Timed, options: MeasureOptions = DEFAULT_M
 }
 
 /**
- * Median milliseconds per epoch of a library's own training loop. One fit runs `epochs + 1`
- * epochs and the time between consecutive epoch ends is an epoch: the first epoch (warmup,
- * JIT, the library's per-fit setup such as copying the data in) has no start mark and is left
- * out, so every library is measured in steady state.
+ * Median milliseconds per epoch of a library's own training loop, with the mean training loss
+ * of the first epoch and of the last. One fit runs `epochs + 1` epochs and the time between
+ * consecutive epoch ends is an epoch: the first epoch (warmup, JIT, the library's per-fit setup
+ * such as copying the data in) has no start mark and is left out, so every library is measured
+ * in steady state. Whether the loss fell is the report's to judge (see `learned` in spec.ts): a
+ * row that did not learn keeps its figure, flagged.
  */
-export async function medianEpochMs(training: Training, epochs: number): Promise<number> {
-  const ends: number[] = [];
-  await training.fit(epochs + 1, () => {
-    ends.push(performance.now());
-  });
-  return medianBetween(ends, epochs);
-}
-
-/**
- * {@link medianEpochMs} for a training that reports its losses, with the mean training loss of
- * the first (warmup) epoch and of the last. Throws unless the last is finite and below the
- * first: a row whose network did not learn measured nothing worth reporting.
- */
-export async function medianEpochMsLearning(training: LossTraining, epochs: number): Promise<{ ms: number; firstLoss: number; lastLoss: number }> {
+export async function medianEpochMs(training: Training, epochs: number): Promise<{ ms: number; firstLoss: number; lastLoss: number }> {
   const ends: number[] = [];
   const losses: number[] = [];
   await training.fit(epochs + 1, (loss) => {
@@ -51,11 +40,7 @@ export async function medianEpochMsLearning(training: LossTraining, epochs: numb
     losses.push(loss);
   });
   const ms = medianBetween(ends, epochs);
-  const [firstLoss = Number.NaN, lastLoss = Number.NaN] = [losses[0], losses.at(-1)];
-  if (!Number.isFinite(firstLoss) || !Number.isFinite(lastLoss) || !(lastLoss < firstLoss)) {
-    throw new Error(`the training loss did not fall: ${firstLoss} in the first epoch, ${lastLoss} in the last`);
-  }
-  return { ms, firstLoss, lastLoss };
+  return { ms, firstLoss: losses[0] ?? Number.NaN, lastLoss: losses.at(-1) ?? Number.NaN };
 }
 
 /** The median time between consecutive epoch ends, after checking that all `epochs + 1` ended. */

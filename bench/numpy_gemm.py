@@ -57,7 +57,7 @@ def median_seconds(call, samples=15, min_sample=0.02):
 try:
     import numpy as np
 except ImportError as error:
-    emit(threads=int(requested), error=f"python3 has no numpy ({error}); pip install numpy")
+    emit(threads=int(requested), error=f"{sys.executable} has no numpy ({error}); pip install numpy (or point FERRONET_BENCH_PYTHON at a Python that has it)")
     sys.exit(0)
 
 threads, kernel = blas_info()

@@ -47,7 +47,10 @@ export interface Pace {
   readonly runs: number;
 }
 
-/** The paces subjects choose from. */
+/**
+ * The paces subjects choose from. `fast` is the case's reference work: every row that can do it
+ * in about a minute gets it, and the report notes each row that trains on fewer samples or epochs.
+ */
 export const PACES = {
   fast: { mlpSamples: 12_800, mlpEpochs: 5, cnnSamples: 2_560, cnnEpochs: 3, runs: 10 },
   slow: { mlpSamples: 1_280, mlpEpochs: 3, cnnSamples: 256, cnnEpochs: 2, runs: 3 },
@@ -76,10 +79,23 @@ export interface Result {
   ms?: number;
   /** Median latency of one inference call. */
   latencyMs?: number;
-  /** The mean training loss of the first (warmup) epoch (cnn). */
+  /** Training samples per epoch (mlp, cnn). */
+  samples?: number;
+  /** Timed epochs, after one untimed warmup epoch (mlp, cnn). */
+  epochs?: number;
+  /**
+   * The training loss before: the mean over the first (warmup) epoch (mlp, cnn), or the fresh
+   * network's full-batch loss (planar). Each library reports its own loss function.
+   */
   firstLoss?: number;
-  /** The mean training loss of the last epoch (cnn): finite and below `firstLoss`, or the row fails. */
+  /**
+   * The training loss after: the mean over the last epoch (mlp, cnn), or the full-batch loss
+   * after the last run's steps (planar). The report flags a row where it is not finite or not
+   * below `firstLoss` (see {@link learned}).
+   */
   lastLoss?: number;
+  /** Process CPU seconds per wall second over the timed work (Python rows): about 1 on one thread. */
+  cpuPerWall?: number;
   /** The BLAS kernel a numpy row ran (from threadpoolctl). */
   kernel?: string;
   /** Where this row differs from the case's specification. */
@@ -88,4 +104,14 @@ export interface Result {
   error?: string;
   /** The machine's 1-minute load average when the row started: other work skews timings. */
   load1?: number;
+}
+
+/**
+ * Whether a training row's network learned: its last loss finite and below its first. `undefined`
+ * when the row reports no losses (gemm, inference, errors).
+ */
+export function learned(result: Pick<Result, 'firstLoss' | 'lastLoss'>): boolean | undefined {
+  const { firstLoss, lastLoss } = result;
+  if (firstLoss === undefined && lastLoss === undefined) return undefined;
+  return Number.isFinite(firstLoss) && Number.isFinite(lastLoss) && (lastLoss as number) < (firstLoss as number);
 }

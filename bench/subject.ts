@@ -14,16 +14,21 @@ export interface Timed {
   dispose?: () => void;
 }
 
-/** A network ready to train on a fixed data set with the library's own training loop. */
-export interface Training {
-  /** Trains `epochs` passes over the data, calling `onEpochEnd` after each one. */
-  fit(epochs: number, onEpochEnd: () => void): Promise<void>;
-  /** Frees the network and its data. */
-  dispose?: () => void;
+/** A timed training run (planar) that can also tell whether its network learned. */
+export interface TimedTraining extends Timed {
+  /**
+   * The loss on the training data of the network that `setup` made (before its run) and of
+   * the one the last run trained, called untimed after the measurement.
+   */
+  losses: () => { first: number; last: number } | Promise<{ first: number; last: number }>;
 }
 
-/** A network ready to train that reports each epoch's mean training loss, so a case can check that it learned. */
-export interface LossTraining {
+/**
+ * A network ready to train on a fixed data set with the library's own training loop, reporting
+ * each epoch's mean training loss (in the library's own loss function) so a case can check that
+ * it learned.
+ */
+export interface Training {
   /** Trains `epochs` passes over the data, calling `onEpochEnd` with each one's mean training loss. */
   fit(epochs: number, onEpochEnd: (loss: number) => void): Promise<void>;
   /** Frees the network and its data. */
@@ -45,9 +50,9 @@ export interface Subject {
   /** The Fashion-MNIST MLP on `x` ([samples][784]) and class indices `labels`. */
   mlp?(x: Float32Array, labels: Uint8Array): Promise<Training>;
   /** 10,000 full-batch steps of the planar network on `x` ([400][2]) and `y` ([400][1]); `setup` makes a fresh network. */
-  planar?(x: Float32Array, y: Float32Array): Promise<Timed>;
+  planar?(x: Float32Array, y: Float32Array): Promise<TimedTraining>;
   /** One forward pass of the MLP over the first `batch` rows of `x`, returning the outputs. */
   inference?(x: Float32Array, batch: number): Promise<Timed>;
   /** The Fashion-MNIST CNN on `x` ([samples][28][28][1]) and class indices `labels`. */
-  cnn?(x: Float32Array, labels: Uint8Array): Promise<LossTraining>;
+  cnn?(x: Float32Array, labels: Uint8Array): Promise<Training>;
 }

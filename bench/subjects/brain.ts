@@ -6,7 +6,7 @@
 
 import brain from 'brain.js';
 import { MLP, PACES, PLANAR } from '../spec.js';
-import type { Subject, Timed } from '../subject.js';
+import type { Subject, TimedTraining } from '../subject.js';
 
 interface Example {
   input: number[];
@@ -50,7 +50,14 @@ export function brainJs(): Subject {
       const data: Example[] = rows(x, MLP.inputs, labels.length).map((input, i) => ({ input, output: oneHot(labels[i] as number) }));
       return Promise.resolve({
         fit: (epochs, onEpochEnd) => {
-          network.train(data, { ...exactly(epochs, MLP.learningRate), callback: onEpochEnd, callbackPeriod: 1 });
+          // brain.js computes each epoch's mean error (its squared error) whether or not a callback asks for it.
+          network.train(data, {
+            ...exactly(epochs, MLP.learningRate),
+            callback: ({ error }) => {
+              onEpochEnd(error);
+            },
+            callbackPeriod: 1,
+          });
           return Promise.resolve();
         },
       });
@@ -59,11 +66,23 @@ export function brainJs(): Subject {
     planar(x, y) {
       const data: Example[] = rows(x, 2, y.length).map((input, i) => ({ input, output: [y[i] as number] }));
       let network: brain.NeuralNetwork | undefined;
-      const timed: Timed = {
+      // Its mean squared error over the first step's and the last step's online updates (it
+      // computes the error every step anyway; the callback only reads it).
+      const losses = { first: Number.NaN, last: Number.NaN };
+      const timed: TimedTraining = {
         setup: () => {
           network = new brain.NeuralNetwork({ hiddenLayers: [PLANAR.hidden], activation: 'sigmoid' });
         },
-        run: () => network?.train(data, exactly(PLANAR.steps, PLANAR_RATE)),
+        run: () =>
+          network?.train(data, {
+            ...exactly(PLANAR.steps, PLANAR_RATE),
+            callback: ({ iterations, error }) => {
+              if (iterations === 1) losses.first = error;
+              losses.last = error;
+            },
+            callbackPeriod: 1,
+          }),
+        losses: () => losses,
       };
       return Promise.resolve(timed);
     },

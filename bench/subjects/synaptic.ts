@@ -5,7 +5,7 @@
 
 import synaptic from 'synaptic';
 import { MLP, PACES, PLANAR } from '../spec.js';
-import type { Subject, Timed } from '../subject.js';
+import type { Subject, TimedTraining } from '../subject.js';
 
 const { Architect, Neuron, Trainer } = synaptic;
 
@@ -50,7 +50,8 @@ export function synapticJs(): Subject {
       }));
       return Promise.resolve({
         fit: (epochs, onEpochEnd) => {
-          const schedule = { every: 1, do: () => (onEpochEnd(), false) };
+          // The epoch's mean cross-entropy over its online updates, which synaptic computes anyway.
+          const schedule = { every: 1, do: ({ error }: { error: number }) => (onEpochEnd(error), false) };
           trainer.train(data, { ...exactly(epochs, MLP.learningRate, true), schedule });
           return Promise.resolve();
         },
@@ -60,13 +61,24 @@ export function synapticJs(): Subject {
     planar(x, y) {
       const data: Example[] = rows(x, 2, y.length).map((input, i) => ({ input, output: [y[i] as number] }));
       let trainer: synaptic.Trainer | undefined;
-      const timed: Timed = {
+      // Its mean cross-entropy over the first step's and the last step's online updates.
+      const losses = { first: Number.NaN, last: Number.NaN };
+      const schedule = {
+        every: 1,
+        do: ({ error, iterations }: { error: number; iterations: number }) => {
+          if (iterations === 1) losses.first = error;
+          losses.last = error;
+          return false;
+        },
+      };
+      const timed: TimedTraining = {
         setup: () => {
           const network = new Architect.Perceptron(2, PLANAR.hidden, 1);
           for (const layer of network.layers.hidden) layer.set({ squash: Neuron.squash.TANH });
           trainer = new Trainer(network);
         },
-        run: () => trainer?.train(data, exactly(PLANAR.steps, PLANAR.learningRate, false)),
+        run: () => trainer?.train(data, { ...exactly(PLANAR.steps, PLANAR.learningRate, false), schedule }),
+        losses: () => losses,
       };
       return Promise.resolve(timed);
     },
