@@ -895,16 +895,9 @@ fn forward(
     rows: usize,
     mode: &mut Mode<'_>,
 ) -> Result<(), ModelError> {
-    let mut input_len = input.len();
-    for (l, layer) in layers.iter_mut().enumerate() {
-        let (before, rest) = outputs.split_at_mut(l);
-        let n = checked_area("rows", "rows*outputs", rows, layer.output_len())?;
-        grow("rows", &mut rest[0], n)?;
-        let x = before.last().map_or(input, |previous| &previous[..input_len]);
-        layer.forward(x, rows, &mut rest[0][..n], mode)?;
-        input_len = n;
-    }
-    Ok(())
+    through_layers(layers, outputs, input, rows, |_, layer, x, out| {
+        layer.forward(x, rows, out, mode)
+    })
 }
 
 /// [`forward`] in inference mode through each layer's [`Layer::trace`], which also writes
@@ -916,14 +909,29 @@ fn trace_forward(
     input: &[f32],
     rows: usize,
 ) -> Result<(), ModelError> {
+    through_layers(layers, outputs, input, rows, |l, layer, x, out| {
+        grow("rows", &mut pre_activations[l], out.len())?;
+        layer.trace(x, rows, &mut pre_activations[l][..out.len()], out)
+    })
+}
+
+/// Runs the layers in order on `rows` samples: `pass(l, layer, x, out)` computes layer `l`'s
+/// outputs `out` (its buffer in `outputs`, grown to `[rows][output_len]`) from `x`, the
+/// previous layer's outputs (`input` for the first).
+fn through_layers(
+    layers: &mut [Box<dyn Layer>],
+    outputs: &mut [Vec<f32>],
+    input: &[f32],
+    rows: usize,
+    mut pass: impl FnMut(usize, &mut dyn Layer, &[f32], &mut [f32]) -> Result<(), ModelError>,
+) -> Result<(), ModelError> {
     let mut input_len = input.len();
     for (l, layer) in layers.iter_mut().enumerate() {
         let (before, rest) = outputs.split_at_mut(l);
         let n = checked_area("rows", "rows*outputs", rows, layer.output_len())?;
         grow("rows", &mut rest[0], n)?;
-        grow("rows", &mut pre_activations[l], n)?;
         let x = before.last().map_or(input, |previous| &previous[..input_len]);
-        layer.trace(x, rows, &mut pre_activations[l][..n], &mut rest[0][..n])?;
+        pass(l, layer.as_mut(), x, &mut rest[0][..n])?;
         input_len = n;
     }
     Ok(())

@@ -3,7 +3,7 @@
 //! `W^T` with the one GEMM gives the NHWC output directly, and the same GEMM serves backward.
 
 use super::window::{Axis, Padding};
-use super::{check_images, image_shape, Backward, Layer, Mode, Param};
+use super::{check_images, finish_trace, image_shape, Backward, Layer, Mode, Param};
 use crate::buffer::{grow, product, MAX_BUFFER_FLOATS};
 use crate::error::{check_len, checked_area};
 use crate::model::ModelError;
@@ -207,15 +207,14 @@ impl Layer for Conv2d {
         pre_activation: &mut [f32],
         output: &mut [f32],
     ) -> Result<(), ModelError> {
-        let filters = self.shape[2];
         self.convolve(input, rows, pre_activation)?;
-        if let Some(bias) = self.params.get(1) {
-            Activation::Linear.forward_with_bias_in_place(filters, &bias.values, pre_activation);
-        }
-        check_len("output", "rows*outputs", output, pre_activation.len())?;
-        output.copy_from_slice(pre_activation);
-        self.activation.forward_in_place(filters, output);
-        Ok(())
+        finish_trace(
+            self.activation,
+            self.shape[2],
+            self.params.get(1),
+            pre_activation,
+            output,
+        )
     }
 
     fn backward(&mut self, pass: Backward<'_>) -> Result<(), ModelError> {

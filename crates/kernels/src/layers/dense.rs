@@ -1,8 +1,8 @@
 //! A fully connected layer: `y = f(x W^T + b)`, weights `[units][inputs]` like a PyTorch
 //! `Linear`, the bias added in the same pass as the activation.
 
-use super::{Backward, Layer, Mode, Param};
-use crate::error::{check_len, checked_area};
+use super::{finish_trace, Backward, Layer, Mode, Param};
+use crate::error::checked_area;
 use crate::model::ModelError;
 use crate::{column_sums, gemm, Activation};
 
@@ -51,6 +51,23 @@ impl Dense {
     fn units(&self) -> usize {
         self.shape[0]
     }
+
+    /// `out = input W^T`, `[rows][units]`: the product before the bias and the activation.
+    fn multiply(&self, input: &[f32], rows: usize, out: &mut [f32]) -> Result<(), ModelError> {
+        let weights = &self.params[0].values;
+        Ok(gemm(
+            false,
+            true,
+            rows,
+            self.units(),
+            self.inputs,
+            1.0,
+            input,
+            weights,
+            0.0,
+            out,
+        )?)
+    }
 }
 
 impl Layer for Dense {
@@ -77,19 +94,8 @@ impl Layer for Dense {
         output: &mut [f32],
         _mode: &mut Mode<'_>,
     ) -> Result<(), ModelError> {
-        let (units, inputs) = (self.units(), self.inputs);
-        gemm(
-            false,
-            true,
-            rows,
-            units,
-            inputs,
-            1.0,
-            input,
-            &self.params[0].values,
-            0.0,
-            output,
-        )?;
+        let units = self.units();
+        self.multiply(input, rows, output)?;
         match self.params.get(1) {
             Some(bias) => self
                 .activation
@@ -106,26 +112,14 @@ impl Layer for Dense {
         pre_activation: &mut [f32],
         output: &mut [f32],
     ) -> Result<(), ModelError> {
-        let (units, inputs) = (self.units(), self.inputs);
-        gemm(
-            false,
-            true,
-            rows,
-            units,
-            inputs,
-            1.0,
-            input,
-            &self.params[0].values,
-            0.0,
+        self.multiply(input, rows, pre_activation)?;
+        finish_trace(
+            self.activation,
+            self.units(),
+            self.params.get(1),
             pre_activation,
-        )?;
-        if let Some(bias) = self.params.get(1) {
-            Activation::Linear.forward_with_bias_in_place(units, &bias.values, pre_activation);
-        }
-        check_len("output", "rows*units", output, pre_activation.len())?;
-        output.copy_from_slice(pre_activation);
-        self.activation.forward_in_place(units, output);
-        Ok(())
+            output,
+        )
     }
 
     fn backward(&mut self, pass: Backward<'_>) -> Result<(), ModelError> {

@@ -155,6 +155,24 @@ pub(crate) trait Layer: Send {
     }
 }
 
+/// The end of a dense or conv2d trace, once its product is in `pre_activation`: the bias (one
+/// per channel, when the layer has one) added there, and `output` that through `activation`.
+fn finish_trace(
+    activation: Activation,
+    channels: usize,
+    bias: Option<&Param>,
+    pre_activation: &mut [f32],
+    output: &mut [f32],
+) -> Result<(), ModelError> {
+    if let Some(bias) = bias {
+        Activation::Linear.forward_with_bias_in_place(channels, &bias.values, pre_activation);
+    }
+    check_len("output", "rows*outputs", output, pre_activation.len())?;
+    output.copy_from_slice(pre_activation);
+    activation.forward_in_place(channels, output);
+    Ok(())
+}
+
 /// A layer's configuration as the TypeScript side resolves it (ts/layers/types.ts), every
 /// default filled in. Fields the model does not need (the shapes) are ignored.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
