@@ -6,7 +6,6 @@
  * to the console. Leaves test-results/browser-demo.png behind.
  */
 
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,21 +16,10 @@ import { Network, planarDataset, Random, Trainer } from '../../ts/index.js';
 import { CNN_EPOCHS, trainCnn, type CnnOutcome } from '../../web/cnn.js';
 import { trainParityRun } from '../../web/parity.js';
 import { expectClose } from '../helpers.js';
+import { CHROMIUM, CHROMIUM_FLAGS, CHROMIUM_MISSING } from './chromium.js';
 import { serveDirectory, type StaticServer } from './static-server.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-// Headless, and quiet: this machine has no network, and Chromium otherwise keeps trying one.
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOT = join(ROOT, 'test-results/browser-demo.png');
 
 let scratch: string;
@@ -41,7 +29,7 @@ let page: Page;
 const consoleProblems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: npm run setup installs Debian's chromium`);
+  if (CHROMIUM_MISSING !== null) throw new Error(CHROMIUM_MISSING);
   scratch = await mkdtemp(join(tmpdir(), 'ferronet-browser-'));
   const site = join(scratch, 'site');
   await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: site } });

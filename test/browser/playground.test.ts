@@ -8,7 +8,6 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,20 +16,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlaygroundSnapshot } from '../../web/playground.js';
+import { CHROMIUM, CHROMIUM_FLAGS, CHROMIUM_MISSING } from './chromium.js';
 import { serveDirectory, type StaticServer } from './static-server.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** tsc flags for the shown code: tsconfig.json's strictness, for a Node ES module. */
 const STRICT_TSC = [
   '--noEmit',
@@ -49,7 +38,7 @@ const STRICT_TSC = [
   '--types',
   'node',
 ];
-const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (npm run setup installs Debian's chromium)`;
+const missing = CHROMIUM_MISSING;
 
 if (missing !== null) {
   it.skip(`playground in Chromium: skipped, ${missing}`, () => undefined);

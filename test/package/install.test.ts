@@ -18,12 +18,10 @@ import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_FLAGS, CHROMIUM_MISSING } from '../browser/chromium.js';
 import { serveDirectory } from '../browser/static-server.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-// As in test/browser/demo.test.ts: headless, and quiet on a machine with no network.
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** napi-rs's name for this machine's binary (glibc Linux: the platforms the package ships). */
 const HOST_BINARY = `ferronet.${process.platform}-${process.arch}-gnu.node`;
 const NATIVE_DIR = 'dist/backends/native/generated';
@@ -244,7 +242,7 @@ it('without the native binary: trains on wasm through the API and the CLI, and a
 });
 
 it('a Vite app built against the installed package trains in Chromium on wasm', async (context) => {
-  context.skip(!existsSync(CHROMIUM), `${CHROMIUM} is missing: npm run setup installs Debian's chromium`);
+  context.skip(CHROMIUM_MISSING !== null, CHROMIUM_MISSING ?? '');
   const app = join(project, 'app');
   // Vite resolves 'ferronet' from the app's folder upwards: the consumer's node_modules.
   await build({ configFile: false, root: app, logLevel: 'warn' });
