@@ -3,7 +3,8 @@
  * seed gives the same points on every visit.
  */
 
-import { planarDataset, Random, type Dataset } from 'ferronet';
+import { planarDataset, type Dataset } from 'ferronet';
+import { points, SAMPLES } from './playground-data.js';
 
 /** Settings that train a data set well: the form starts from these. */
 export interface Suggested {
@@ -21,27 +22,13 @@ export interface DatasetChoice {
   suggested: Suggested;
 }
 
-/** Fills a data set point by point: `point(i, random)` gives the coordinates and class of sample i. */
-function generate(samples: number, seed: number, point: (i: number, random: Random) => [number, number, 0 | 1]): Dataset {
-  const random = new Random(seed);
-  const x = new Float32Array(samples * 2);
-  const y = new Float32Array(samples);
-  for (let i = 0; i < samples; i++) {
-    const [px, py, label] = point(i, random);
-    x[2 * i] = px;
-    x[2 * i + 1] = py;
-    y[i] = label;
-  }
-  return { x, y, samples };
-}
 
-const SAMPLES = 400;
 const HALF = SAMPLES / 2;
 
 /** Two interleaving half circles (as scikit-learn's make_moons), with Gaussian noise. */
 function moons(seed: number): Dataset {
   const noise = 0.12;
-  return generate(SAMPLES, seed, (i, random) => {
+  return points(seed, (i, random) => {
     const upper = i < HALF;
     const t = (Math.PI * (i % HALF)) / (HALF - 1);
     const px = upper ? Math.cos(t) : 1 - Math.cos(t);
@@ -53,7 +40,7 @@ function moons(seed: number): Dataset {
 /** A ring around a disc: radius 1 and 0.5, with Gaussian noise. */
 function circles(seed: number): Dataset {
   const noise = 0.08;
-  return generate(SAMPLES, seed, (i, random) => {
+  return points(seed, (i, random) => {
     const outer = i < HALF;
     const radius = outer ? 1 : 0.5;
     const angle = 2 * Math.PI * random.uniform();
@@ -64,7 +51,7 @@ function circles(seed: number): Dataset {
 /** Two arms winding one and a half turns around the origin, half a turn apart. */
 function spiral(seed: number): Dataset {
   const noise = 0.04;
-  return generate(SAMPLES, seed, (i, random) => {
+  return points(seed, (i, random) => {
     const arm = i < HALF ? 0 : 1;
     const along = (i % HALF) / HALF; // 0 at the centre, 1 at the tip
     const angle = 3 * Math.PI * along + arm * Math.PI;
