@@ -97,8 +97,9 @@ class CpuClock:
         return (time.process_time() - self.cpu) / wall if wall > 0 else float("nan")
 
 
-def time_epochs(run_epoch, epochs):
-    """Runs 1 + `epochs` epochs; returns (median ms per epoch, first loss, last loss, CPU per wall).
+def emit_epochs(peer, run_epoch, epochs, batch, samples, note):
+    """Runs 1 + `epochs` epochs and emits the row: samples/s over the median epoch, the first
+    and the last epoch's loss, CPU seconds per wall second over the timed epochs.
 
     `run_epoch()` trains one epoch and returns its mean training loss as a Python float (which
     makes an asynchronous library finish the epoch before the clock reads).
@@ -111,8 +112,17 @@ def time_epochs(run_epoch, epochs):
         losses.append(run_epoch())
         ends.append(time.perf_counter())
     cpu = clock.stop()
-    gaps = [1000 * (end - start) for start, end in itertools.pairwise(ends)]
-    return statistics.median(gaps), losses[0], losses[-1], cpu
+    ms = statistics.median(1000 * (end - start) for start, end in itertools.pairwise(ends))
+    peer.emit(
+        batch=batch,
+        samples=samples,
+        epochs=epochs,
+        samplesPerSec=samples * 1000 / ms,
+        firstLoss=losses[0],
+        lastLoss=losses[-1],
+        cpuPerWall=cpu,
+        note=note,
+    )
 
 
 def time_runs(run, runs, setup=None, min_seconds=1.0, warmup_seconds=0.2):

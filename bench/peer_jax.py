@@ -18,7 +18,7 @@ import math
 import sys
 from functools import partial
 
-from peer_common import Peer, pin_to_one_cpu, run_case, time_epochs, time_runs
+from peer_common import Peer, emit_epochs, pin_to_one_cpu, run_case, time_runs
 
 peer = Peer(sys.argv)
 if peer.threads == 1:
@@ -133,17 +133,7 @@ def classifier_epochs(peer, params, logits, x, labels, batch, learning_rate, epo
         state["epoch"] += 1
         return float(loss)
 
-    ms, first, last, cpu = time_epochs(run_epoch, epochs)
-    peer.emit(
-        batch=batch,
-        samples=samples,
-        epochs=epochs,
-        samplesPerSec=samples * 1000 / ms,
-        firstLoss=first,
-        lastLoss=last,
-        cpuPerWall=cpu,
-        note=note,
-    )
+    emit_epochs(peer, run_epoch, epochs, batch, samples, note)
 
 
 def classifier_steps(peer, params, logits, x, labels, batch, learning_rate, epochs, note):
@@ -172,17 +162,7 @@ def classifier_steps(peer, params, logits, x, labels, batch, learning_rate, epoc
             losses.append(loss)
         return float(jnp.mean(jnp.stack(losses)))
 
-    ms, first, last, cpu = time_epochs(run_epoch, epochs)
-    peer.emit(
-        batch=batch,
-        samples=samples,
-        epochs=epochs,
-        samplesPerSec=samples * 1000 / ms,
-        firstLoss=first,
-        lastLoss=last,
-        cpuPerWall=cpu,
-        note=note,
-    )
+    emit_epochs(peer, run_epoch, epochs, batch, samples, note)
 
 
 def mlp_case(peer, spec, arrays):

@@ -15,7 +15,7 @@ import itertools
 import math
 import sys
 
-from peer_common import Peer, run_case, time_epochs, time_runs
+from peer_common import Peer, emit_epochs, run_case, time_runs
 
 peer = Peer(sys.argv)
 try:
@@ -99,17 +99,7 @@ def classifier_epochs(peer, model, x, labels, batch, learning_rate, epochs, note
             total += loss.detach()
         return total.item() / (samples // batch)
 
-    ms, first, last, cpu = time_epochs(epoch, epochs)
-    peer.emit(
-        batch=batch,
-        samples=samples,
-        epochs=epochs,
-        samplesPerSec=samples * 1000 / ms,
-        firstLoss=first,
-        lastLoss=last,
-        cpuPerWall=cpu,
-        note=note,
-    )
+    emit_epochs(peer, epoch, epochs, batch, samples, note)
 
 
 def mlp_case(peer, spec, arrays):
