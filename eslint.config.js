@@ -19,4 +19,5 @@ export default tseslint.config(
   },
   { files: ['eslint.config.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.mjs'], languageOptions: { globals: globals.node } },
+  { files: ['**/*.browser.mjs'], languageOptions: { globals: globals.worker } },
 );

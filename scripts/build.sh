@@ -7,31 +7,64 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
 
-build_wasm() {
-  local route out_dir=ts/backends/wasm/generated target_dir wasm
-  route=$(wasm_route) || die "no way to build wasm32 here: run 'npm run setup' (it installs one), or 'rustup target add wasm32-unknown-unknown'"
-  say "wasm module (route: $route)"
-  target_dir="target/wasm-$route"
+# The two wasm modules' compiler flags. The threaded one shares its memory between workers:
+# atomics (so std is rebuilt with them, -Z build-std, on either route), an imported shared
+# memory whose maximum must be declared (4 GiB, wasm32's whole range), and the TLS exports that
+# wasm-bindgen uses to give each worker its own thread-locals and stack.
+SINGLE_FLAGS="-C target-feature=+simd128"
+THREADED_FLAGS="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals \
+  -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296 \
+  -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+  -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
+
+# cargo_wasm ROUTE TARGET_DIR RUSTFLAGS BUILD_STD [cargo args...]: BUILD_STD is "yes" when std
+# must be compiled with RUSTFLAGS' target features (always on the debian route).
+cargo_wasm() {
+  local route=$1 target_dir=$2 flags=$3 build_std=$4
+  shift 4
   case "$route" in
     rustup)
-      RUSTFLAGS="-C target-feature=+simd128" \
-        cargo build --release --target wasm32-unknown-unknown -p ferronet-wasm --target-dir "$target_dir" ;;
+      if [ "$build_std" = yes ]; then
+        RUSTC_BOOTSTRAP=1 RUSTFLAGS="$flags" cargo build --release --target wasm32-unknown-unknown \
+          -p ferronet-wasm --target-dir "$target_dir" -Z build-std=std,panic_abort "$@"
+      else
+        RUSTFLAGS="$flags" cargo build --release --target wasm32-unknown-unknown -p ferronet-wasm \
+          --target-dir "$target_dir" "$@"
+      fi ;;
     debian)
       # rustup's cargo and rustc come first on PATH; the build-std route needs Debian's 1.96
       # for both (Debian's cargo would otherwise run rustup's rustc).
-      RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C target-feature=+simd128 -C linker=wasm-ld-16" \
+      RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="$flags -C linker=wasm-ld-16" \
         /usr/bin/cargo build --release --target wasm32-unknown-unknown -p ferronet-wasm \
-        --target-dir "$target_dir" -Z build-std=std,panic_abort ;;
+        --target-dir "$target_dir" -Z build-std=std,panic_abort "$@" ;;
   esac
-  wasm="$target_dir/wasm32-unknown-unknown/release/ferronet_wasm.wasm"
-  if [ "$out_dir/ferronet_wasm_bg.wasm" -nt "$wasm" ] && [ "$out_dir/ferronet_wasm.js" -nt "$wasm" ]; then
+}
+
+# bindgen_wasm WASM OUT_NAME [wasm-opt features...]: wasm-bindgen's glue, then wasm-opt.
+bindgen_wasm() {
+  local wasm=$1 name=$2 out_dir=ts/backends/wasm/generated
+  shift 2
+  if [ "$out_dir/${name}_bg.wasm" -nt "$wasm" ] && [ "$out_dir/$name.js" -nt "$wasm" ]; then
     return 0
   fi
-  wasm-bindgen --target web --out-dir "$out_dir" --out-name ferronet_wasm "$wasm"
+  wasm-bindgen --target web --out-dir "$out_dir" --out-name "$name" "$wasm"
   # npm's binaryen: Debian's wasm-opt 108 breaks wasm-bindgen's externref table.
   npx --no-install wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$out_dir/ferronet_wasm_bg.wasm" -o "$out_dir/ferronet_wasm_bg.wasm"
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$@" \
+    "$out_dir/${name}_bg.wasm" -o "$out_dir/${name}_bg.wasm"
+}
+
+build_wasm() {
+  local route target_dir
+  route=$(wasm_route) || die "no way to build wasm32 here: run 'npm run setup' (it installs one), or 'rustup target add wasm32-unknown-unknown'"
+  say "wasm modules (route: $route): one thread, and threads over shared memory"
+  target_dir="target/wasm-$route"
+  cargo_wasm "$route" "$target_dir" "$SINGLE_FLAGS" no
+  bindgen_wasm "$target_dir/wasm32-unknown-unknown/release/ferronet_wasm.wasm" ferronet_wasm
+  [ "$route" = debian ] || rustup_has_rust_src ||
+    die "the threaded wasm module rebuilds std: run 'npm run setup' (it adds it), or 'rustup component add rust-src'"
+  cargo_wasm "$route" "$target_dir-threads" "$THREADED_FLAGS" yes --features threads
+  bindgen_wasm "$target_dir-threads/wasm32-unknown-unknown/release/ferronet_wasm.wasm" ferronet_wasm_threads --enable-threads
 }
 
 # This machine's binary, named the napi-rs way (ferronet.linux-x64-gnu.node) beside napi-rs's
@@ -50,6 +83,7 @@ build_ts() {
   rm -rf dist
   npx --no-install tsc -p tsconfig.build.json
   cp -R ts/backends/wasm/generated dist/backends/wasm/generated
+  cp ts/backends/wasm/pool-thread.*.mjs dist/backends/wasm/
   cp -R ts/backends/native/generated dist/backends/native/generated
   # tsc does not copy the ONNX schema's generated protobuf code (.js), nor its licence.
   mkdir -p dist/interop/onnx

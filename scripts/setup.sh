@@ -49,6 +49,7 @@ if route=$(wasm_route); then
 else
   echo "wasm32: no standard library yet; trying rustup"
   if command -v rustup >/dev/null && timeout 120 rustup target add wasm32-unknown-unknown && rustup_has_wasm_std; then
+    route=rustup
     echo "wasm32: rustup route"
   else
     echo "wasm32: rustup cannot fetch it here; installing Debian's rustc-web for the build-std route"
@@ -57,6 +58,12 @@ else
     route=$(wasm_route) || die "Debian's rustc-web is installed but the build-std route is incomplete"
     echo "wasm32: $route route"
   fi
+fi
+
+# The threaded wasm module compiles std itself with atomics (-Z build-std), from std's source.
+if [ "$route" = rustup ] && ! rustup_has_rust_src; then
+  timeout 120 rustup component add rust-src ||
+    die "cannot fetch std's source for the threaded wasm module: run 'rustup component add rust-src' (needs network)"
 fi
 
 # The aarch64 standard library lets npm test lint the NEON kernel; without it, the check

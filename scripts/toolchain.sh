@@ -14,6 +14,12 @@ rustup_has_std() {
   [ -d "$sysroot/lib/rustlib/$1/lib" ]
 }
 
+# Whether rustup's toolchain has std's source, which -Z build-std compiles (the threaded wasm module).
+rustup_has_rust_src() {
+  command -v rustc >/dev/null 2>&1 || return 1
+  [ -d "$(rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library/std" ]
+}
+
 rustup_has_wasm_std() {
   rustup_has_std wasm32-unknown-unknown
 }

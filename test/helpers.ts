@@ -1,6 +1,8 @@
 /** Shared test utilities: seeded data and tolerant comparisons. */
 
+import { readFile } from 'node:fs/promises';
 import { expect } from 'vitest';
+import { BUNDLED_WASM_URL, loadWasmBackend } from '../ts/backends/wasm/index.js';
 import { loadBackend, type Backend, type BackendName, type LayerWeights } from '../ts/index.js';
 import { Random } from '../ts/random.js';
 
@@ -9,6 +11,14 @@ export const COMPILED_BACKENDS = ['native', 'wasm'] as const satisfies readonly 
 
 export function backend(name: BackendName): Promise<Backend> {
   return loadBackend(name);
+}
+
+/**
+ * The single-threaded wasm module's backend, beside `backend('wasm')`, which in Node is the
+ * threaded module. wasm-bindgen's loader instantiates a module once, so every call shares it.
+ */
+export async function singleThreadedWasm(): Promise<Backend> {
+  return loadWasmBackend(await readFile(BUNDLED_WASM_URL), 'asked for by a test');
 }
 
 /** A dense layer's `getWeights()` entry, checked to hold exactly `weights` and `bias`. */

@@ -31,7 +31,7 @@ export {
   type CosineSchedule,
   type PlateauSchedule,
 } from './schedules/index.js';
-export { availableBackends, loadBackend, setWasmSource, type BackendStatus, type WasmSource } from './backends/index.js';
+export { availableBackends, loadBackend, setWasmSource, setWasmThreads, type BackendStatus, type WasmSource } from './backends/index.js';
 export type { Backend, BackendModel, BackendName, BatchGradients, Evaluation, Kernels, KernelName, OptimizerState, Tensor, TrainingData, TrainingSettings, TrainOutcome } from './backends/backend.js';
 export {
   ACTIVATIONS,

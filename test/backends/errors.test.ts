@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../../ts/backends/backend.js';
 import * as nativeBinding from '../../ts/backends/native/generated/index.js';
-import { backend } from '../helpers.js';
+import type { WasmBindings } from '../../ts/backends/wasm/index.js';
+import { backend, singleThreadedWasm } from '../helpers.js';
 
 describe.each(BACKEND_NAMES)('%s backend', (name) => {
   it('names a tensor of the wrong length', async () => {
@@ -69,13 +70,21 @@ describe('raw bindings, below the checks, throw instead of crashing', () => {
     expect(() => nativeBinding.reluForward([1, 2] as never, new Float32Array(2))).toThrow(expect.objectContaining({ name: 'Error', code: 'InvalidArg', message: 'Get TypedArray info failed' }));
   });
 
-  it('wasm', async () => {
-    const wasm = await import('../../ts/backends/wasm/generated/ferronet_wasm.js');
-    await backend('wasm'); // instantiates the module
-    const a = new wasm.Tensor(5);
-    expect(() => wasm.gemm(false, false, 2, 2, 3, 1, a, new wasm.Tensor(6), 0, new wasm.Tensor(4))).toThrow(
-      new RangeError('a: expected length 6 (m*k), got 5'),
-    );
-    expect(() => wasm.reluForward(a, a)).toThrow(/recursive use of an object/);
+  it('threaded wasm', async () => {
+    await backend('wasm'); // instantiates the threaded module, Node's default
+    expectRawWasmThrows(await import('../../ts/backends/wasm/generated/ferronet_wasm_threads.js'));
+  });
+
+  it('single-threaded wasm', async () => {
+    await singleThreadedWasm();
+    expectRawWasmThrows(await import('../../ts/backends/wasm/generated/ferronet_wasm.js'));
   });
 });
+
+function expectRawWasmThrows(wasm: WasmBindings): void {
+  const a = new wasm.Tensor(5);
+  expect(() => wasm.gemm(false, false, 2, 2, 3, 1, a, new wasm.Tensor(6), 0, new wasm.Tensor(4))).toThrow(
+    new RangeError('a: expected length 6 (m*k), got 5'),
+  );
+  expect(() => wasm.reluForward(a, a)).toThrow(/recursive use of an object/);
+}

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, KernelName } from '../../ts/backends/index.js';
 import { Random } from '../../ts/random.js';
-import { backend, COMPILED_BACKENDS, expectClose, largestMagnitude, uniformArray } from '../helpers.js';
+import { backend, expectClose, largestMagnitude, singleThreadedWasm, uniformArray } from '../helpers.js';
 
 type Arg = number | boolean | Float32Array;
 
@@ -104,8 +104,8 @@ for (const length of [1, 7, 33, 1000]) {
 
 it('covers every kernel', () => {
   const covered = new Set(cases.map((c) => c.kernel));
-  // Not kernels: the tensor and model factories, and the safetensors reader (test/interop/safetensors.test.ts).
-  const all = Object.keys(reference).filter((key) => !['name', 'tensor', 'createModel', 'safetensorsIndex'].includes(key));
+  // Not kernels: the name and threads, the tensor and model factories, and the safetensors reader (test/interop/safetensors.test.ts).
+  const all = Object.keys(reference).filter((key) => !['name', 'threads', 'threadsReason', 'tensor', 'createModel', 'safetensorsIndex'].includes(key));
   expect([...covered].sort()).toEqual(all.sort());
 });
 
@@ -116,10 +116,13 @@ it('covers every kernel', () => {
  */
 const DIFFERENCES = new Set<KernelName>(['softmaxBackward', 'sgdUpdate', 'momentumUpdate', 'rmspropUpdate', 'adamUpdate']);
 
-describe.each(COMPILED_BACKENDS)('%s backend', (name) => {
+// Node's 'wasm' is the threaded module; pages without cross-origin isolation get the single-threaded one.
+const COMPILED = { native: () => backend('native'), wasm: () => backend('wasm'), 'single-threaded wasm': singleThreadedWasm };
+
+describe.each(Object.keys(COMPILED) as (keyof typeof COMPILED)[])('%s backend', (name) => {
   it.each(cases.map((c) => [`${c.kernel} ${c.label}`, c] as const))('%s matches ts', async (_, testCase) => {
     const expected = run(reference, testCase);
-    const got = run(await backend(name), testCase);
+    const got = run(await COMPILED[name](), testCase);
     if (typeof expected.result === 'number') {
       expect(got.result).toBeTypeOf('number');
       expectClose([got.result as number], [expected.result], 1e-5);

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import * as nativeBinding from '../../ts/backends/native/generated/index.js';
-import { backend } from '../helpers.js';
+import { backend, singleThreadedWasm } from '../helpers.js';
 
 describe('native backend', () => {
   it('writes into the caller\'s Float32Array, subarrays at an offset included', async () => {
@@ -31,17 +31,26 @@ describe('native backend', () => {
 });
 
 describe('wasm backend', () => {
-  it('tensor views survive memory growth', async () => {
-    const wasm = await backend('wasm');
+  // Growing a memory detaches its ArrayBuffer, and every view on it reads as empty; a shared
+  // memory (the threaded module's) keeps its old SharedArrayBuffer, which stops at the old size.
+  it.each([
+    ['single-threaded', singleThreadedWasm, 0],
+    ['threaded', () => backend('wasm'), 4],
+  ] as const)('%s module: tensor views survive memory growth', async (_, load, oldViewLength) => {
+    const wasm = await load();
     const x = wasm.tensor([-1, 2, -3, 4]);
     const y = wasm.tensor(4);
     const before = y.data;
+    const bufferBefore = before.buffer;
     // 64 MiB is more than the module's initial memory, so this allocation must grow it.
     const big = wasm.tensor(16 * 1024 * 1024);
-    expect(before.length).toBe(0); // the old view's buffer was detached by the growth
+    expect(before.length).toBe(oldViewLength);
+    expect(y.data.buffer).not.toBe(bufferBefore);
     wasm.reluForward(x, y);
     expect(Array.from(y.data)).toEqual([0, 2, 0, 4]);
     expect(Array.from(x.data)).toEqual([-1, 2, -3, 4]);
+    big.data[big.length - 1] = 1; // the new view reaches the grown end
+    expect(big.data[big.length - 1]).toBe(1);
     big.dispose();
     x.dispose();
     y.dispose();

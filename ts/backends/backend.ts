@@ -215,6 +215,10 @@ export interface BackendModel {
 export interface Backend extends Kernels<Tensor> {
   /** Which backend this is. */
   readonly name: BackendName;
+  /** Threads its kernels compute on. */
+  readonly threads: number;
+  /** Why it computes on one thread where more were asked for or the machine has more, when it does. */
+  readonly threadsReason?: string;
   /**
    * A tensor of `source` zeros, or holding `source`'s values. A `Float32Array` is wrapped in
    * place (no copy) on the native and ts backends and copied into module memory on wasm.

@@ -9,7 +9,8 @@
 import { BACKEND_NAMES, type Backend, type BackendName } from './backend.js';
 import { createTsBackend } from './ts/index.js';
 import { loadWasmBackend, type WasmSource } from './wasm/index.js';
-import { checkOneOf, fail } from '../validation.js';
+import { loadThreadedWasmBackend } from './wasm/threads.js';
+import { checkOneOf, checkPositiveInteger, fail } from '../validation.js';
 import { currentPlatform } from '../platform/index.js';
 
 /** What loading one backend gave on this machine. */
@@ -20,9 +21,14 @@ export interface BackendStatus {
   available: boolean;
   /** Why it did not load, when it did not. */
   reason?: string;
+  /** Threads its kernels compute on, when it loaded. */
+  threads?: number;
+  /** Why it computes on one thread where more were asked for or the machine has more, when it does. */
+  threadsReason?: string;
 }
 
-let wasmSource: WasmSource | null = null;
+let wasmSources: { single: WasmSource; threaded: WasmSource | null } | null = null;
+let wasmThreads: number | null = null;
 const loading = new Map<BackendName, Promise<Backend>>();
 
 function loadOnce(name: BackendName): Promise<Backend> {
@@ -38,23 +44,67 @@ function loadOnce(name: BackendName): Promise<Backend> {
 
 const loaders: Record<BackendName, () => Promise<Backend>> = {
   native: () => currentPlatform().loadNative(),
-  wasm: async () => loadWasmBackend(wasmSource ?? (await currentPlatform().defaultWasmSource())),
+  wasm: loadWasm,
   ts: () => Promise.resolve(createTsBackend()),
 };
 
+/** The threaded module where it can run and more than one thread is wanted, else the single-threaded one saying why. */
+async function loadWasm(): Promise<Backend> {
+  const platform = currentPlatform();
+  const threads = wasmThreads ?? platform.availableThreads();
+  let reason =
+    threads === 1
+      ? wasmThreads === 1
+        ? 'setWasmThreads(1) asked for one'
+        : 'this machine offers one thread'
+      : (platform.wasmThreadsUnavailable() ?? (wasmSources && !wasmSources.threaded ? 'setWasmSource was given no threaded module' : null));
+  if (reason === null) {
+    const source = wasmSources ? (wasmSources.threaded as WasmSource) : await platform.defaultWasmSource('threaded');
+    try {
+      return await loadThreadedWasmBackend(source, threads, platform.startPoolThread);
+    } catch (error) {
+      reason = `the threaded module did not start: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  return loadWasmBackend(wasmSources?.single ?? (await platform.defaultWasmSource('single')), reason);
+}
+
 /**
- * Tells the wasm backend where its module is, for bundlers and servers that move the `.wasm`
- * file away from the package's own copy: a URL (fetched and compiled as it streams when the
+ * Tells the wasm backend where its modules are, for bundlers and servers that move the `.wasm`
+ * files away from the package's own copies: a URL (fetched and compiled as it streams when the
  * server sends `application/wasm`), a `Response`, the file's bytes, or a compiled
- * `WebAssembly.Module`. Call it before the first network is created; by default the browser
- * build fetches the file beside its own script and the Node build reads it from disk.
+ * `WebAssembly.Module`. `source` is the single-threaded module (`ferronet/ferronet.wasm`),
+ * `threadedSource` the threaded one (`ferronet/ferronet-threads.wasm`); without it the
+ * backend runs on one thread. Call it before the first network is created; by default the
+ * browser build fetches the files beside its own script and the Node build reads them from disk.
  *
  * ```ts
  * import wasmUrl from 'ferronet/ferronet.wasm?url'; // Vite
- * setWasmSource(wasmUrl);
+ * import threadedUrl from 'ferronet/ferronet-threads.wasm?url';
+ * setWasmSource(wasmUrl, threadedUrl);
  * ```
  */
-export function setWasmSource(source: WasmSource): void {
+export function setWasmSource(source: WasmSource, threadedSource?: WasmSource): void {
+  checkWasmSource('source', source);
+  if (threadedSource !== undefined) checkWasmSource('threadedSource', threadedSource);
+  checkNotLoaded('setWasmSource');
+  wasmSources = { single: source, threaded: threadedSource ?? null };
+}
+
+/**
+ * How many threads the wasm backend computes on: by default as many as the machine offers
+ * (`os.availableParallelism()` in Node, `navigator.hardwareConcurrency` in browsers). More than
+ * one needs shared memory and a thread that may block: Node, or a Web Worker in a
+ * cross-origin isolated page; elsewhere the backend runs on one thread and
+ * {@link availableBackends} says why. Call it before the first network is created.
+ */
+export function setWasmThreads(threads: number): void {
+  checkPositiveInteger('threads', threads);
+  checkNotLoaded('setWasmThreads');
+  wasmThreads = threads;
+}
+
+function checkWasmSource(argument: string, source: unknown): void {
   const isSource =
     typeof source === 'string' ||
     source instanceof URL ||
@@ -62,9 +112,11 @@ export function setWasmSource(source: WasmSource): void {
     source instanceof ArrayBuffer ||
     ArrayBuffer.isView(source) ||
     source instanceof WebAssembly.Module;
-  if (!isSource) fail('type', 'source', 'a URL, a string, a Response, an ArrayBuffer or view, or a WebAssembly.Module', source);
-  if (loading.has('wasm')) throw new Error('setWasmSource: the wasm backend has already loaded; call setWasmSource before creating a network');
-  wasmSource = source;
+  if (!isSource) fail('type', argument, 'a URL, a string, a Response, an ArrayBuffer or view, or a WebAssembly.Module', source);
+}
+
+function checkNotLoaded(call: string): void {
+  if (loading.has('wasm')) throw new Error(`${call}: the wasm backend has already loaded; call ${call} before creating a network`);
 }
 
 /**
@@ -89,8 +141,8 @@ export async function availableBackends(): Promise<BackendStatus[]> {
   return Promise.all(
     BACKEND_NAMES.map(async (name): Promise<BackendStatus> => {
       try {
-        await loadOnce(name);
-        return { name, available: true };
+        const { threads, threadsReason } = await loadOnce(name);
+        return { name, available: true, threads, ...(threadsReason === undefined ? {} : { threadsReason }) };
       } catch (error) {
         return { name, available: false, reason: error instanceof Error ? error.message : String(error) };
       }

@@ -7,13 +7,20 @@
 
 import type { Backend } from '../backends/backend.js';
 import type { WasmSource } from '../backends/wasm/index.js';
+import type { StartPoolThread } from '../backends/wasm/threads.js';
 
 /** What an entry point knows about its runtime. */
 export interface Platform {
   /** Loads the native backend, or rejects saying why it cannot here. */
   loadNative(): Promise<Backend>;
-  /** The wasm module to instantiate when `setWasmSource` was not called. */
-  defaultWasmSource(): Promise<WasmSource>;
+  /** The wasm module to instantiate, single-threaded or threaded, when `setWasmSource` was not called. */
+  defaultWasmSource(module: 'single' | 'threaded'): Promise<WasmSource>;
+  /** How many threads the machine offers this process or page. */
+  availableThreads(): number;
+  /** Why the threaded wasm module cannot run here, or null when it can. */
+  wasmThreadsUnavailable(): string | null;
+  /** Starts one worker of the threaded wasm module's pool. */
+  startPoolThread: StartPoolThread;
   /** A file's bytes, for `Network.load`; rejects where there are no files. */
   readFile(path: string): Promise<Uint8Array>;
   /** Writes a file whole or not at all, for `net.save`; rejects where there are no files. */

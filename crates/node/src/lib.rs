@@ -87,6 +87,13 @@ pub fn gemm(
     kernels::gemm(trans_a, trans_b, m, n, k, alpha as f32, a, b, beta as f32, c).map_err(shape_error)
 }
 
+/// Threads the kernels split large products over: rayon's global pool, as wide as the machine
+/// unless `RAYON_NUM_THREADS` says otherwise.
+#[napi]
+pub fn threads() -> u32 {
+    u32::try_from(rayon::current_num_threads()).unwrap_or(u32::MAX)
+}
+
 /// The index of a safetensors file as JSON ([`kernels::safetensors_index`]), read in place;
 /// an error saying why when the file is not one.
 #[napi(catch_unwind)]

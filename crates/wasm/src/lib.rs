@@ -10,6 +10,9 @@ use ferronet_kernels as kernels;
 use ferronet_kernels::ShapeError;
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "threads")]
+mod threads;
+
 /// A float32 buffer owned by the module.
 #[wasm_bindgen]
 pub struct Tensor {

@@ -25,6 +25,8 @@ export const tsKernels: Kernels<Float32Array> = {
 export function createTsBackend(): Backend {
   return {
     name: 'ts',
+    threads: 1,
+    threadsReason: 'the ts backend is plain loops on the calling thread',
     tensor: (source) => HostTensor.from(source),
     ...bindKernels(tsKernels, kernelChecks(isHostTensor), isHostTensor, (tensor) => tensor.data),
     createModel: (inputShape, layers) => new TsModel(inputShape, layers),

@@ -59,32 +59,44 @@ function isWasmTensor(value: unknown): value is WasmTensor {
   return value instanceof WasmTensor;
 }
 
-/**
- * The module shipped beside this file. Written as `new URL('<literal>', import.meta.url)` so
- * that bundlers (Vite, webpack, Rollup plugins) see the file and emit it with the bundle.
- */
-export const BUNDLED_WASM_URL = new URL('./generated/ferronet_wasm_bg.wasm', import.meta.url);
+/** The generated bindings either module has, besides its loaders: the threaded one adds only its pool's two calls. */
+export type WasmBindings = Omit<typeof bindings, 'default' | 'initSync'>;
 
 /**
- * Instantiates the module (once per page or process) and returns the backend over it. A URL
- * or `Response` goes through wasm-bindgen's loader, which compiles while the file downloads
+ * The modules shipped beside this file. Written as `new URL('<literal>', import.meta.url)` so
+ * that bundlers (Vite, webpack, Rollup plugins) see the files and emit them with the bundle.
+ */
+export const BUNDLED_WASM_URL = new URL('./generated/ferronet_wasm_bg.wasm', import.meta.url);
+/** The threaded module: the same kernels built with atomics over a shared memory. */
+export const BUNDLED_THREADED_WASM_URL = new URL('./generated/ferronet_wasm_threads_bg.wasm', import.meta.url);
+
+/**
+ * Instantiates the single-threaded module (once per page or process) and returns the backend
+ * over it; `threadsReason` says why it is not the threaded one. A URL or `Response` goes
+ * through wasm-bindgen's loader, which compiles while the file downloads
  * (`instantiateStreaming`) when the server sends `application/wasm`.
  */
-export async function loadWasmBackend(source: WasmSource): Promise<Backend> {
-  const exports = await init({ module_or_path: source });
-  const memory = exports.memory;
+export async function loadWasmBackend(source: WasmSource, threadsReason: string): Promise<Backend> {
+  const { memory } = await init({ module_or_path: source });
+  return wasmBackend(bindings, memory, 1, threadsReason);
+}
+
+/** The backend over a module instance: `threads` is its pool's size. */
+export function wasmBackend(raw: WasmBindings, memory: WebAssembly.Memory, threads: number, threadsReason?: string): Backend {
   // Assigning the generated bindings to our interface makes tsc check their signatures.
-  const raw: Kernels<bindings.Tensor> = bindings;
+  const kernels: Kernels<bindings.Tensor> = raw;
   return {
     name: 'wasm',
+    threads,
+    ...(threadsReason === undefined ? {} : { threadsReason }),
     tensor(source) {
       const length = typeof source === 'number' ? source : source.length;
-      const tensor = new WasmTensor(new bindings.Tensor(length), memory);
+      const tensor = new WasmTensor(new raw.Tensor(length), memory);
       if (typeof source !== 'number') tensor.data.set(source);
       return tensor;
     },
-    ...bindKernels(raw, kernelChecks(isWasmTensor), isWasmTensor, (tensor) => tensor.handle),
-    createModel: (inputShape, layers) => new WasmModel(bindings, memory, inputShape, layers),
-    safetensorsIndex: (file) => bindings.safetensorsIndex(file),
+    ...bindKernels(kernels, kernelChecks(isWasmTensor), isWasmTensor, (tensor) => tensor.handle),
+    createModel: (inputShape, layers) => new WasmModel(raw, memory, inputShape, layers),
+    safetensorsIndex: (file) => raw.safetensorsIndex(file),
   };
 }

@@ -8,8 +8,9 @@ import { RustModel } from '../rust-model.js';
 import type { ResolvedLayer } from '../../layers/types.js';
 import type { LossName } from '../../losses/index.js';
 import type * as bindings from './generated/ferronet_wasm.js';
+import type { WasmBindings } from './index.js';
 
-type Bindings = typeof bindings;
+type Bindings = WasmBindings;
 
 interface ModuleData extends TrainingData {
   x: bindings.Tensor;
