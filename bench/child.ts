@@ -19,7 +19,7 @@ function emit(result: Omit<Result, 'case' | 'backend' | 'threads'>, threads = Nu
 try {
   if (!(CASES as readonly string[]).includes(name)) throw new Error(`unknown case '${name}' (${CASES.join(', ')})`);
   const caseName = name as CaseName;
-  const subject = await loadSubject(backend);
+  const subject = await loadSubject(backend, Number(requested));
   const note = subject.notes?.[caseName];
   await runCase(caseName, subject, (measurement) => {
     emit({ ...measurement, ...(note ? { note } : {}) }, subject.threads);

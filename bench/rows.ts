@@ -93,7 +93,9 @@ export const ROWS: readonly Row[] = [
   // Native GEMM threads come from rayon's global pool, sized by RAYON_NUM_THREADS (all cores when unset).
   { backend: 'native', threads: 1, env: { RAYON_NUM_THREADS: '1' }, cases: ALL, runner: 'node' },
   { backend: 'native', threads: cores, env: { RAYON_NUM_THREADS: undefined }, cases: ALL, runner: 'node' },
+  // The wasm backend's threads come from setWasmThreads (bench/subjects/index.ts).
   { backend: 'wasm', threads: 1, env: {}, cases: ALL, runner: 'node' },
+  { backend: 'wasm', threads: cores, env: {}, cases: ALL, runner: 'node' },
   { backend: 'ts', threads: 1, env: {}, cases: ALL, runner: 'node' },
   { backend: 'tfjs-cpu', threads: 1, env: {}, cases: ALL, runner: 'node' },
   { backend: 'tfjs-wasm', threads: 1, env: {}, cases: ALL, runner: 'node' },
@@ -108,17 +110,6 @@ export const ROWS: readonly Row[] = [
   // The kernel the machine's environment would otherwise select, for comparison.
   numpy('numpy-haswell', 1, { ...OPENBLAS_UNSET, OPENBLAS_CORETYPE: 'Haswell' }),
   numpy('numpy-haswell', cores, { ...OPENBLAS_UNSET, OPENBLAS_CORETYPE: 'Haswell' }),
-];
-
-/**
- * Rows the benchmark has no way to run yet, with the reason, which the report prints. Issue 14
- * asks for `wasm/2` once ferronet's wasm backend trains on several threads.
- */
-export const ABSENT_ROWS: readonly { readonly row: string; readonly reason: string }[] = [
-  {
-    row: 'wasm/2',
-    reason: "ferronet's wasm backend runs on one thread (no shared memory or workers yet), so it has no row with more threads",
-  },
 ];
 
 /** Whether a row belongs to ferronet (as opposed to a peer). */

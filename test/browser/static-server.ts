@@ -23,7 +23,11 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveDirectory(root: string): Promise<StaticServer> {
+/** The headers that make a page cross-origin isolated, which shared memory (wasm threads) needs. */
+export const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/** Serves `root`, adding `headers` to every response. */
+export async function serveDirectory(root: string, headers: Record<string, string> = {}): Promise<StaticServer> {
   const served: StaticServer['served'] = [];
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
@@ -31,7 +35,7 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
     const contentType = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
     const reply = (status: number, body: Buffer | string, type: string): void => {
       served.push({ path, status, contentType: type });
-      response.writeHead(status, { 'Content-Type': type }).end(body);
+      response.writeHead(status, { ...headers, 'Content-Type': type }).end(body);
     };
     if (!file.startsWith(root + sep)) {
       reply(403, 'outside the served directory', 'text/plain');
