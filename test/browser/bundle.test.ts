@@ -55,7 +55,7 @@ it('bundles the browser entry with no Node built-in, no native addon and the was
 });
 
 it('the same check refuses the Node entry (it reads the wasm file with node:fs)', async () => {
-  await expect(bundledModules('ts/index.ts')).rejects.toThrow("ts/platform/node.ts imports the Node built-in 'node:fs/promises'");
+  await expect(bundledModules('ts/index.ts')).rejects.toThrow(/ts\/platform\/node\.ts imports the Node built-in 'node:/);
 });
 
 it('the exports map sends browsers to the browser entry and Node to the native-first one', () => {

@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
@@ -30,6 +30,10 @@ const PACKED_BYTES_BUDGET = 2_000_000;
 // The planar recipe of the README and `ferronet train planar`: ~91% after 10,000 steps.
 const PLANAR_ACCURACY = 0.88;
 const TOOLCHAIN_COMMANDS = ['cargo', 'rustc', 'rustup', 'wasm-bindgen'];
+/** In Node the installed package's wasm backend runs the threaded module, as wide as the machine. */
+const THREADS = availableParallelism();
+const WASM_STATUS = { name: 'wasm', available: true, threads: THREADS, ...(THREADS > 1 ? {} : { threadsReason: 'this machine offers one thread' }) };
+const TS_STATUS = { name: 'ts', available: true, threads: 1, threadsReason: 'the ts backend is plain loops on the calling thread' };
 
 interface Run {
   code: number;
@@ -187,7 +191,10 @@ it('packs dist/ with one native binary per platform, no source maps, and stays s
   // napi-rs's naming, in the folder its generated loader looks in: one file per platform.
   for (const path of binaries) expect(path).toMatch(/^dist\/backends\/native\/generated\/ferronet\.(linux|darwin|win32)-[a-z0-9]+(-[a-z]+)?\.node$/);
   expect(binaries).toContain(`${NATIVE_DIR}/${HOST_BINARY}`);
-  expect(paths.filter((path) => path.endsWith('.wasm'))).toEqual(['dist/backends/wasm/generated/ferronet_wasm_bg.wasm']);
+  expect(paths.filter((path) => path.endsWith('.wasm')).sort()).toEqual([
+    'dist/backends/wasm/generated/ferronet_wasm_bg.wasm',
+    'dist/backends/wasm/generated/ferronet_wasm_threads_bg.wasm',
+  ]);
   expect(packed.size).toBeLessThan(PACKED_BYTES_BUDGET);
 });
 
@@ -203,11 +210,7 @@ it('trains through the API and the CLI on the native backend', async () => {
   const outcome = await trainInNode();
   expect(outcome.resolved).toBe(`file://${project}/node_modules/ferronet/dist/index.js`);
   expectTrained(outcome, 'native');
-  expect(outcome.backends).toEqual([
-    { name: 'native', available: true },
-    { name: 'wasm', available: true },
-    { name: 'ts', available: true },
-  ]);
+  expect(outcome.backends).toEqual([{ name: 'native', available: true, threads: THREADS }, WASM_STATUS, TS_STATUS]);
   const cli = await trainWithCli();
   expect(cli.backend).toBe('native');
   expect(cli.accuracy).toBeGreaterThan(PLANAR_ACCURACY);
@@ -232,10 +235,7 @@ it('without the native binary: trains on wasm through the API and the CLI, and a
       new RegExp(`^no native binary for ${process.platform}-${process.arch} in this installation \\(napi-rs's loader looked for \\./${HOST_BINARY.replaceAll('.', '\\.')}, .*; this package has binaries for: `),
     ) as unknown,
   });
-  expect(others).toEqual([
-    { name: 'wasm', available: true },
-    { name: 'ts', available: true },
-  ]);
+  expect(others).toEqual([WASM_STATUS, TS_STATUS]);
   const cli = await trainWithCli();
   expect(cli.backend).toBe('wasm');
   expect(cli.accuracy).toBeGreaterThan(PLANAR_ACCURACY);
