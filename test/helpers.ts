@@ -1,9 +1,11 @@
 /** Shared test utilities: seeded data and tolerant comparisons. */
 
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { expect } from 'vitest';
+import { relaxedSimd } from 'wasm-feature-detect';
 import { BUNDLED_WASM_URL, loadWasmBackend } from '../ts/backends/wasm/index.js';
-import { loadBackend, type Backend, type BackendName, type LayerWeights } from '../ts/index.js';
+import { loadBackend, type Backend, type BackendName, type BackendStatus, type LayerWeights } from '../ts/index.js';
 import { Random } from '../ts/random.js';
 
 /** The backends compared against the ts reference. Each must load: npm test runs after setup. */
@@ -11,6 +13,31 @@ export const COMPILED_BACKENDS = ['native', 'wasm'] as const satisfies readonly 
 
 export function backend(name: BackendName): Promise<Backend> {
   return loadBackend(name);
+}
+
+/**
+ * The instruction set the native kernels should pick on this CPU, read from the CPU's flags
+ * rather than asked of the kernels: AVX-512F, else AVX2 with FMA, else scalar on x86_64.
+ */
+export function nativeInstructionSet(): string {
+  if (process.arch === 'arm64') return 'neon';
+  const flags = new Set(/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim().split(/\s+/));
+  if (flags.has('avx512f') && flags.has('avx2') && flags.has('fma')) return 'avx512';
+  return flags.has('avx2') && flags.has('fma') ? 'avx2' : 'scalar';
+}
+
+/** The wasm build this engine loads by default: relaxed-simd where it validates it (not Node 20). */
+export async function wasmInstructionSet(): Promise<string> {
+  return (await relaxedSimd()) ? 'wasm-relaxed-simd' : 'wasm-simd';
+}
+
+/** What availableBackends() should say here, the machine's threads given. */
+export async function expectedStatuses(threads: number): Promise<BackendStatus[]> {
+  return [
+    { name: 'native', available: true, instructionSet: nativeInstructionSet(), threads },
+    { name: 'wasm', available: true, instructionSet: await wasmInstructionSet(), threads, ...(threads > 1 ? {} : { threadsReason: 'this machine offers one thread' }) },
+    { name: 'ts', available: true, instructionSet: 'javascript', threads: 1, threadsReason: 'the ts backend is plain loops on the calling thread' },
+  ];
 }
 
 /**

@@ -69,10 +69,12 @@ describe.skipIf(CHROMIUM_MISSING !== null)('wasm threads in Chromium', () => {
     const isolated = await visit(CROSS_ORIGIN_ISOLATION);
     const plain = await visit({});
     expect(isolated.threads).toBeGreaterThan(1);
-    expect(isolated.worker.status).toEqual({ name: 'wasm', available: true, threads: isolated.threads });
-    expect(isolated.page).toEqual({ name: 'wasm', available: true, threads: 1, threadsReason: MAIN_THREAD });
-    expect(plain.worker.status).toEqual({ name: 'wasm', available: true, threads: 1, threadsReason: NOT_ISOLATED });
-    expect(plain.page).toEqual({ name: 'wasm', available: true, threads: 1, threadsReason: NOT_ISOLATED });
+    // Chromium validates relaxed-simd, so every page and worker gets a relaxed-simd build.
+    const instructionSet = 'wasm-relaxed-simd';
+    expect(isolated.worker.status).toEqual({ name: 'wasm', available: true, instructionSet, threads: isolated.threads });
+    expect(isolated.page).toEqual({ name: 'wasm', available: true, instructionSet, threads: 1, threadsReason: MAIN_THREAD });
+    expect(plain.worker.status).toEqual({ name: 'wasm', available: true, instructionSet, threads: 1, threadsReason: NOT_ISOLATED });
+    expect(plain.page).toEqual({ name: 'wasm', available: true, instructionSet, threads: 1, threadsReason: NOT_ISOLATED });
 
     expect(isolated.worker.loss.at(-1)).toBeLessThan(isolated.worker.loss[0] as number);
     expect(isolated.worker.loss).toEqual(plain.worker.loss);

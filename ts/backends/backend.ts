@@ -215,6 +215,8 @@ export interface BackendModel {
 export interface Backend extends Kernels<Tensor> {
   /** Which backend this is. */
   readonly name: BackendName;
+  /** The instruction set its kernels compute with: `avx512`, `avx2`, `neon` or `scalar` natively, `wasm-simd` or `wasm-relaxed-simd` (fused multiply-adds) in wasm, `javascript` on ts. */
+  readonly instructionSet: string;
   /** Threads its kernels compute on. */
   readonly threads: number;
   /** Why it computes on one thread where more were asked for or the machine has more, when it does. */

@@ -7,6 +7,7 @@
  */
 
 import { BACKEND_NAMES, type Backend, type BackendName } from './backend.js';
+import { relaxedSimd } from 'wasm-feature-detect';
 import { createTsBackend } from './ts/index.js';
 import { loadWasmBackend, type WasmSource } from './wasm/index.js';
 import { loadThreadedWasmBackend } from './wasm/threads.js';
@@ -21,6 +22,8 @@ export interface BackendStatus {
   available: boolean;
   /** Why it did not load, when it did not. */
   reason?: string;
+  /** The instruction set its kernels compute with (`avx512`, `avx2`, `neon`, `wasm-simd`, `wasm-relaxed-simd`, `javascript`), when it loaded. */
+  instructionSet?: string;
   /** Threads its kernels compute on, when it loaded. */
   threads?: number;
   /** Why it computes on one thread where more were asked for or the machine has more, when it does. */
@@ -48,9 +51,14 @@ const loaders: Record<BackendName, () => Promise<Backend>> = {
   ts: () => Promise.resolve(createTsBackend()),
 };
 
-/** The threaded module where it can run and more than one thread is wanted, else the single-threaded one saying why. */
+/**
+ * The threaded module where it can run and more than one thread is wanted, else the
+ * single-threaded one saying why; of the package's own copies, the relaxed-simd builds where
+ * the engine validates relaxed-simd.
+ */
 async function loadWasm(): Promise<Backend> {
   const platform = currentPlatform();
+  const relaxed = wasmSources === null && (await relaxedSimd());
   const threads = wasmThreads ?? platform.availableThreads();
   let reason =
     threads === 1
@@ -59,14 +67,14 @@ async function loadWasm(): Promise<Backend> {
         : 'this machine offers one thread'
       : (platform.wasmThreadsUnavailable() ?? (wasmSources && !wasmSources.threaded ? 'setWasmSource was given no threaded module' : null));
   if (reason === null) {
-    const source = wasmSources ? (wasmSources.threaded as WasmSource) : await platform.defaultWasmSource('threaded');
+    const source = wasmSources ? (wasmSources.threaded as WasmSource) : await platform.defaultWasmSource({ threaded: true, relaxed });
     try {
       return await loadThreadedWasmBackend(source, threads, platform.startPoolThread);
     } catch (error) {
       reason = `the threaded module did not start: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
-  return loadWasmBackend(wasmSources?.single ?? (await platform.defaultWasmSource('single')), reason);
+  return loadWasmBackend(wasmSources?.single ?? (await platform.defaultWasmSource({ threaded: false, relaxed })), reason);
 }
 
 /**
@@ -141,8 +149,8 @@ export async function availableBackends(): Promise<BackendStatus[]> {
   return Promise.all(
     BACKEND_NAMES.map(async (name): Promise<BackendStatus> => {
       try {
-        const { threads, threadsReason } = await loadOnce(name);
-        return { name, available: true, threads, ...(threadsReason === undefined ? {} : { threadsReason }) };
+        const { instructionSet, threads, threadsReason } = await loadOnce(name);
+        return { name, available: true, instructionSet, threads, ...(threadsReason === undefined ? {} : { threadsReason }) };
       } catch (error) {
         return { name, available: false, reason: error instanceof Error ? error.message : String(error) };
       }

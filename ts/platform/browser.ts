@@ -5,14 +5,14 @@
  */
 
 import type { Platform } from './index.js';
-import { BUNDLED_THREADED_WASM_URL, BUNDLED_WASM_URL } from '../backends/wasm/index.js';
+import { bundledWasmUrl } from '../backends/wasm/index.js';
 
 const noFiles = (call: string, instead: string) => (): Promise<never> =>
   Promise.reject(new TypeError(`${call}: there is no file system in ferronet's browser build; use ${instead}`));
 
 export const browserPlatform: Platform = {
   loadNative: () => Promise.reject(new Error("the native addon needs Node.js; this is ferronet's browser build")),
-  defaultWasmSource: (module) => Promise.resolve(module === 'threaded' ? BUNDLED_THREADED_WASM_URL : BUNDLED_WASM_URL),
+  defaultWasmSource: (build) => Promise.resolve(bundledWasmUrl(build)),
   availableThreads: () => (typeof navigator === 'undefined' ? 1 : navigator.hardwareConcurrency),
   wasmThreadsUnavailable() {
     if (typeof SharedArrayBuffer === 'undefined' || !globalThis.crossOriginIsolated) {

@@ -6,15 +6,15 @@
  */
 
 import type { Backend } from '../backends/backend.js';
-import type { WasmSource } from '../backends/wasm/index.js';
+import type { WasmBuild, WasmSource } from '../backends/wasm/index.js';
 import type { StartPoolThread } from '../backends/wasm/threads.js';
 
 /** What an entry point knows about its runtime. */
 export interface Platform {
   /** Loads the native backend, or rejects saying why it cannot here. */
   loadNative(): Promise<Backend>;
-  /** The wasm module to instantiate, single-threaded or threaded, when `setWasmSource` was not called. */
-  defaultWasmSource(module: 'single' | 'threaded'): Promise<WasmSource>;
+  /** The package's copy of a wasm build, for when `setWasmSource` was not called. */
+  defaultWasmSource(build: WasmBuild): Promise<WasmSource>;
   /** How many threads the machine offers this process or page. */
   availableThreads(): number;
   /** Why the threaded wasm module cannot run here, or null when it can. */

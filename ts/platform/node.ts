@@ -8,7 +8,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Platform } from './index.js';
-import { BUNDLED_THREADED_WASM_URL, BUNDLED_WASM_URL } from '../backends/wasm/index.js';
+import { bundledWasmUrl } from '../backends/wasm/index.js';
 
 export const nodePlatform: Platform = {
   async loadNative() {
@@ -16,7 +16,7 @@ export const nodePlatform: Platform = {
     const { loadNativeBackend } = await import('../backends/native/index.js');
     return loadNativeBackend();
   },
-  defaultWasmSource: (module) => readFile(module === 'threaded' ? BUNDLED_THREADED_WASM_URL : BUNDLED_WASM_URL),
+  defaultWasmSource: (build) => readFile(bundledWasmUrl(build)),
   availableThreads: () => availableParallelism(),
   // Node has shared memory everywhere, and its main thread may block on Atomics.wait.
   wasmThreadsUnavailable: () => null,

@@ -124,3 +124,13 @@ macro_rules! multiversion {
 }
 
 pub(crate) use multiversion;
+
+/// The instruction set the kernels compute with, by name, for the bindings to report:
+/// `wasm-relaxed-simd` for the simd128 kernels of a module built with relaxed-simd (whose
+/// multiply-adds are fused), else [`Isa::name`].
+pub fn instruction_set() -> &'static str {
+    match selected() {
+        Isa::WasmSimd if cfg!(target_feature = "relaxed-simd") => "wasm-relaxed-simd",
+        isa => isa.name(),
+    }
+}

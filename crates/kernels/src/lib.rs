@@ -29,6 +29,7 @@ pub use activations::{
 pub use bias::{bias_add, column_sums};
 pub use error::ShapeError;
 pub use gemm::gemm;
+pub use isa::instruction_set;
 pub use layers::{LayerConfig, Padding};
 pub use losses::{binary_cross_entropy, mean_squared_error, softmax_cross_entropy, Loss};
 pub use model::{

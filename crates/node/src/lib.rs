@@ -87,6 +87,12 @@ pub fn gemm(
     kernels::gemm(trans_a, trans_b, m, n, k, alpha as f32, a, b, beta as f32, c).map_err(shape_error)
 }
 
+/// The instruction set the kernels chose for this CPU (`avx512`, `avx2`, `neon`, `scalar`).
+#[napi]
+pub fn instruction_set() -> &'static str {
+    kernels::instruction_set()
+}
+
 /// Threads the kernels split large products over: rayon's global pool, as wide as the machine
 /// unless `RAYON_NUM_THREADS` says otherwise.
 #[napi]

@@ -234,6 +234,13 @@ pub fn safetensors_index(file: &[u8]) -> JsResult<String> {
     kernels::safetensors_index(file).map_err(|error| js_sys::RangeError::new(&error.to_string()).into())
 }
 
+/// The instruction set the module was built for: `wasm-simd`, or `wasm-relaxed-simd` where
+/// its multiply-adds are fused.
+#[wasm_bindgen(js_name = instructionSet)]
+pub fn instruction_set() -> String {
+    kernels::instruction_set().to_owned()
+}
+
 fn model_error(error: kernels::ModelError) -> JsValue {
     js_sys::RangeError::new(&error.to_string()).into()
 }

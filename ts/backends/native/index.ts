@@ -26,6 +26,7 @@ export async function loadNativeBackend(): Promise<Backend> {
   const raw: Kernels<Float32Array> = binding;
   return {
     name: 'native',
+    instructionSet: binding.instructionSet(),
     threads: binding.threads(),
     tensor: (source) => HostTensor.from(source),
     ...bindKernels(raw, kernelChecks(isHostTensor), isHostTensor, (tensor) => tensor.data),

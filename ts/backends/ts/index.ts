@@ -25,6 +25,7 @@ export const tsKernels: Kernels<Float32Array> = {
 export function createTsBackend(): Backend {
   return {
     name: 'ts',
+    instructionSet: 'javascript',
     threads: 1,
     threadsReason: 'the ts backend is plain loops on the calling thread',
     tensor: (source) => HostTensor.from(source),

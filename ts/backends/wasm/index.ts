@@ -62,13 +62,34 @@ function isWasmTensor(value: unknown): value is WasmTensor {
 /** The generated bindings either module has, besides its loaders: the threaded one adds only its pool's two calls. */
 export type WasmBindings = Omit<typeof bindings, 'default' | 'initSync'>;
 
+/** Which of the package's four wasm builds: one thread or threads, simd128 or relaxed-simd. */
+export interface WasmBuild {
+  /** Built with atomics over a shared memory, its products split over a pool of workers. */
+  threaded: boolean;
+  /** Built with relaxed-simd: fused multiply-adds, where the engine validates them. */
+  relaxed: boolean;
+}
+
 /**
- * The modules shipped beside this file. Written as `new URL('<literal>', import.meta.url)` so
- * that bundlers (Vite, webpack, Rollup plugins) see the files and emit them with the bundle.
+ * The modules shipped beside this file. Each is written as `new URL('<literal>',
+ * import.meta.url)` so that bundlers (Vite, webpack, Rollup plugins) see the files and emit
+ * them with the bundle. The relaxed-simd builds share their glue with the simd128 ones.
  */
-export const BUNDLED_WASM_URL = new URL('./generated/ferronet_wasm_bg.wasm', import.meta.url);
-/** The threaded module: the same kernels built with atomics over a shared memory. */
-export const BUNDLED_THREADED_WASM_URL = new URL('./generated/ferronet_wasm_threads_bg.wasm', import.meta.url);
+const BUNDLED = {
+  single: new URL('./generated/ferronet_wasm_bg.wasm', import.meta.url),
+  singleRelaxed: new URL('./generated/ferronet_wasm_relaxed_bg.wasm', import.meta.url),
+  threaded: new URL('./generated/ferronet_wasm_threads_bg.wasm', import.meta.url),
+  threadedRelaxed: new URL('./generated/ferronet_wasm_threads_relaxed_bg.wasm', import.meta.url),
+};
+
+/** The single-threaded simd128 module, which every engine with wasm SIMD runs. */
+export const BUNDLED_WASM_URL = BUNDLED.single;
+
+/** Where the package's copy of `build` is. */
+export function bundledWasmUrl({ threaded, relaxed }: WasmBuild): URL {
+  if (threaded) return relaxed ? BUNDLED.threadedRelaxed : BUNDLED.threaded;
+  return relaxed ? BUNDLED.singleRelaxed : BUNDLED.single;
+}
 
 /**
  * Instantiates the single-threaded module (once per page or process) and returns the backend
@@ -87,6 +108,7 @@ export function wasmBackend(raw: WasmBindings, memory: WebAssembly.Memory, threa
   const kernels: Kernels<bindings.Tensor> = raw;
   return {
     name: 'wasm',
+    instructionSet: raw.instructionSet(),
     threads,
     ...(threadsReason === undefined ? {} : { threadsReason }),
     tensor(source) {

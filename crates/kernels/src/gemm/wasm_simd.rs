@@ -1,10 +1,14 @@
 //! WebAssembly simd128 microkernel: a 4 x 8 tile in 8 v128 accumulators.
 //!
-//! simd128 has no fused multiply-add (relaxed-simd does, but Node 20 runs it only behind a
-//! flag), so `mul_add` is a multiply and an add, rounded like the scalar kernel. The tile is
-//! small because engines map v128 locals onto 16 xmm registers on x86_64: a larger one spills.
+//! simd128 has no fused multiply-add, so `mul_add` is a multiply and an add, rounded like the
+//! scalar kernel. A module built with relaxed-simd (`-C target-feature=+relaxed-simd`, loaded
+//! only where the engine validates it: Chromium, not Node 20 without a flag) uses
+//! `f32x4.relaxed_madd` instead, which engines lower to an FMA where the CPU has one. The tile
+//! is small because engines map v128 locals onto 16 xmm registers on x86_64: a larger one spills.
 
-use std::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
+#[cfg(not(target_feature = "relaxed-simd"))]
+use std::arch::wasm32::f32x4_add;
+use std::arch::wasm32::{f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
 
 use super::microkernel::{tile, Lanes, Microkernel};
 
@@ -31,9 +35,15 @@ impl Lanes for V128 {
         // SAFETY: the caller guarantees 4 writable floats.
         unsafe { v128_store(p.cast::<v128>(), self.0) }
     }
+    #[cfg(not(target_feature = "relaxed-simd"))]
     #[inline(always)]
     unsafe fn mul_add(self, b: Self, c: Self) -> Self {
         V128(f32x4_add(f32x4_mul(self.0, b.0), c.0))
+    }
+    #[cfg(target_feature = "relaxed-simd")]
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        V128(std::arch::wasm32::f32x4_relaxed_madd(self.0, b.0, c.0))
     }
     #[inline(always)]
     unsafe fn mul(self, b: Self) -> Self {

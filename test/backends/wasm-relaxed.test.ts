@@ -1,0 +1,48 @@
+/**
+ * The relaxed-simd builds, which the loader picks where the engine validates relaxed-simd:
+ * Chromium (test/browser/threads.test.ts), and Node 20 only with --experimental-wasm-relaxed-simd,
+ * under which a child process runs them here. Their multiply-adds are fused, so their results
+ * round differently from the simd128 builds': the GEMM must differ from simd128's somewhere
+ * (else the build is not relaxed) and match ts as closely as simd128 does; training must match ts.
+ */
+
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { expect, it } from 'vitest';
+import { relaxedSimd } from 'wasm-feature-detect';
+import type { BackendStatus } from '../../ts/index.js';
+import { expectClose, largestMagnitude } from '../helpers.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+interface Run {
+  status: BackendStatus;
+  relaxedGemm: number[];
+  simd128Gemm: number[];
+  tsGemm: number[];
+  wasm: { loss: number[]; parameters: number[] };
+  ts: { loss: number[]; parameters: number[] };
+}
+
+it('this Node does not validate relaxed-simd by default, so it loads the simd128 builds', async () => {
+  // Node 22 and later do; there the default would be the relaxed builds, and this test says so.
+  expect(await relaxedSimd()).toBe(false);
+});
+
+it('with the flag: loads the threaded relaxed-simd build, whose fused GEMM and training match ts', async () => {
+  const run = await new Promise<Run>((done, fail) => {
+    const args = ['--experimental-wasm-relaxed-simd', '--import', 'tsx', join(ROOT, 'test/backends/wasm-relaxed-run.ts')];
+    execFile(process.execPath, args, { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) fail(new Error(`${error.message}\n${stderr}`));
+      else done(JSON.parse(stdout) as Run);
+    });
+  });
+  expect(run.status).toMatchObject({ name: 'wasm', available: true, instructionSet: 'wasm-relaxed-simd' });
+  const scale = largestMagnitude(Float32Array.from(run.tsGemm));
+  expectClose(Float32Array.from(run.relaxedGemm), Float32Array.from(run.tsGemm), 1e-5, scale);
+  expectClose(Float32Array.from(run.simd128Gemm), Float32Array.from(run.tsGemm), 1e-5, scale);
+  expect(run.relaxedGemm.some((value, i) => value !== run.simd128Gemm[i])).toBe(true);
+  expectClose(Float32Array.from(run.wasm.loss), Float32Array.from(run.ts.loss), 1e-5);
+  expect(run.wasm.loss.at(-1)).toBeLessThan(run.wasm.loss[0] as number);
+  expectClose(Float32Array.from(run.wasm.parameters), Float32Array.from(run.ts.parameters), 1e-4);
+}, 60_000);
