@@ -25,5 +25,6 @@ check() {
 
 check aarch64-unknown-linux-gnu ""
 check wasm32-unknown-unknown "-C target-feature=+simd128"
+check wasm32-unknown-unknown "-C target-feature=+simd128,+relaxed-simd"
 # Linted against the plain std: the code is the same, only the threaded build's std has atomics.
 check wasm32-unknown-unknown "-C target-feature=+simd128" -p ferronet-wasm --features threads
