@@ -15,7 +15,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES, type Backend, type KernelName } from '../../ts/backends/backend.js';
 import * as nativeBinding from '../../ts/backends/native/generated/index.js';
-import * as wasmBinding from '../../ts/backends/wasm/generated/ferronet_wasm.js';
+// Node's wasm backend is the threaded module, which loadBackend('wasm') instantiates.
+import * as wasmBinding from '../../ts/backends/wasm/generated/ferronet_wasm_threads.js';
 import { tsKernels } from '../../ts/backends/ts/index.js';
 import { loadBackend } from '../../ts/index.js';
 

@@ -5,7 +5,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../../ts/backends/backend.js';
-import init from '../../ts/backends/wasm/generated/ferronet_wasm.js';
+// Node's wasm backend is the threaded module (test/backends/wasm-threads.test.ts).
+import init from '../../ts/backends/wasm/generated/ferronet_wasm_threads.js';
 import { loadBackend, Network, planarDataset, Random, Trainer, type BackendName } from '../../ts/index.js';
 import { COMPILED_BACKENDS } from '../helpers.js';
 
@@ -33,7 +34,9 @@ interface Usage {
 
 async function usage(): Promise<Usage> {
   await collect();
-  return { rss: process.memoryUsage().rss, wasm: await wasmMemoryBytes() };
+  // The wasm size first: its first call loads the module, whose pool's workers count in rss.
+  const wasm = await wasmMemoryBytes();
+  return { rss: process.memoryUsage().rss, wasm };
 }
 
 function expectBounded(before: Usage, after: Usage, rssSlack: number): void {
