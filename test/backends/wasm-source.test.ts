@@ -9,6 +9,9 @@ it('refuses what is not a module source, naming the argument', () => {
   expect(() => setWasmSource(42)).toThrow(
     new TypeError('source: expected a URL, a string, a Response, an ArrayBuffer or view, or a WebAssembly.Module, got 42'),
   );
+  expect(() => setWasmSource(new Uint8Array(8), {} as never)).toThrow(
+    new TypeError('threadedSource: expected a URL, a string, a Response, an ArrayBuffer or view, or a WebAssembly.Module, got an object'),
+  );
 });
 
 it('loads from the bytes it was given, after a bad source failed, and is fixed once loaded', async () => {
@@ -18,5 +21,7 @@ it('loads from the bytes it was given, after a bad source failed, and is fixed o
   setWasmSource(bytes);
   const wasm = await loadBackend('wasm');
   expect(wasm.name).toBe('wasm');
+  // Given no threaded module, it runs the one it was given, on one thread, and says why.
+  expect([wasm.threads, wasm.threadsReason, wasm.instructionSet]).toEqual([1, 'setWasmSource was given no threaded module', 'wasm-simd']);
   expect(() => setWasmSource(bytes)).toThrow('setWasmSource: the wasm backend has already loaded; call setWasmSource before creating a network');
 });

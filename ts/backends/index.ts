@@ -12,7 +12,7 @@ import { createTsBackend } from './ts/index.js';
 import { loadWasmBackend, type WasmSource } from './wasm/index.js';
 import { loadThreadedWasmBackend } from './wasm/threads.js';
 import { checkOneOf, checkPositiveInteger, fail } from '../validation.js';
-import { currentPlatform } from '../platform/index.js';
+import { currentPlatform, type Platform } from '../platform/index.js';
 
 /** What loading one backend gave on this machine. */
 export interface BackendStatus {
@@ -60,12 +60,7 @@ async function loadWasm(): Promise<Backend> {
   const platform = currentPlatform();
   const relaxed = wasmSources === null && (await relaxedSimd());
   const threads = wasmThreads ?? platform.availableThreads();
-  let reason =
-    threads === 1
-      ? wasmThreads === 1
-        ? 'setWasmThreads(1) asked for one'
-        : 'this machine offers one thread'
-      : (platform.wasmThreadsUnavailable() ?? (wasmSources && !wasmSources.threaded ? 'setWasmSource was given no threaded module' : null));
+  let reason = whyOneThread(platform, threads);
   if (reason === null) {
     const source = wasmSources ? (wasmSources.threaded as WasmSource) : await platform.defaultWasmSource({ threaded: true, relaxed });
     try {
@@ -75,6 +70,13 @@ async function loadWasm(): Promise<Backend> {
     }
   }
   return loadWasmBackend(wasmSources?.single ?? (await platform.defaultWasmSource({ threaded: false, relaxed })), reason);
+}
+
+/** Why the wasm backend must run on one thread here, or null when the threaded module may load. */
+function whyOneThread(platform: Platform, threads: number): string | null {
+  if (threads === 1) return wasmThreads === 1 ? 'setWasmThreads(1) asked for one' : 'this machine offers one thread';
+  if (wasmSources && !wasmSources.threaded) return 'setWasmSource was given no threaded module';
+  return platform.wasmThreadsUnavailable();
 }
 
 /**
