@@ -101,7 +101,9 @@ impl Dense {
 
     /// A narrow layer's parameter gradients and input gradient from `delta`, the gradient with
     /// respect to its pre-activation, `[rows][units]`: `dW = delta^T x`, `db` its column sums
-    /// (in f64, as `column_sums`), `dx = delta W`, each along the samples.
+    /// (in f64, as `column_sums`), `dx = delta W`, each along the samples. Reads the input's
+    /// columns that the forward pass of the same batch wrote (as [`Layer::backward`] follows
+    /// it), so `input` is only checked.
     fn narrow_backward(
         &mut self,
         rows: usize,
@@ -127,8 +129,8 @@ impl Dense {
             params.iter_mut().for_each(|param| param.gradient.fill(0.0));
             return Ok(());
         }
+        // The forward pass of this batch left the input's columns in place.
         let (input_columns, delta_columns) = column_blocks(columns, rows, inputs, units)?;
-        to_columns(inputs, input, input_columns);
         to_columns(units, delta, delta_columns);
         let (weights, bias) = match params.split_first_mut() {
             Some((weights, rest)) => (weights, rest.first_mut()),
