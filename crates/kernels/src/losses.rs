@@ -64,7 +64,7 @@ multiversion! {
     fn binary_cross_entropy_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_count: f32) -> f64 {
         // Clamping p and 1 - p below at EPSILON is clamping p to [EPSILON, 1 - EPSILON];
         // 1 - p is exact in float32 where it matters (p >= 0.5).
-        let term = |p: f32, t: f32| -(t * math::ln(p.max(EPSILON)) + (1.0 - t) * math::ln((1.0 - p).max(EPSILON)));
+        let term = |p: f32, t: f32| -(t * math::ln(at_least(p, EPSILON)) + (1.0 - t) * math::ln(at_least(1.0 - p, EPSILON)));
         sum_with_gradient(predictions, targets, gradient, term, |p, t| (p - t) * inv_count)
     }
 }
@@ -96,15 +96,26 @@ pub fn softmax_cross_entropy(
 multiversion! {
     fn softmax_cross_entropy_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_rows: f32) -> f64 {
         // Zero targets contribute nothing, even where ln(p) is large.
-        let term = |p: f32, t: f32| if t == 0.0 { 0.0 } else { -t * math::ln(p.max(EPSILON)) };
+        let term = |p: f32, t: f32| if t == 0.0 { 0.0 } else { -t * math::ln(at_least(p, EPSILON)) };
         sum_with_gradient(predictions, targets, gradient, term, |p, t| (p - t) * inv_rows)
     }
 }
 
-/// Independent f64 partial sums in [`sum_with_gradient`].
-const LANES: usize = 8;
+/// `max(x, floor)`, `floor` for NaN, as a compare and a select: `f32::max` is a call to libm's
+/// `fmaxf` in wasm (whose `f32.max` propagates NaN), which keeps the loop from vectorizing.
+#[inline(always)]
+fn at_least(x: f32, floor: f32) -> f32 {
+    if x > floor {
+        x
+    } else {
+        floor
+    }
+}
 
-/// Writes `gradient[i] = grad(p_i, t_i)` and returns the f64 sum of `term(p_i, t_i)`. Eight
+/// Independent f64 partial sums in [`sum_with_gradient`]: one AVX-512 vector of the f32 terms.
+const LANES: usize = 16;
+
+/// Writes `gradient[i] = grad(p_i, t_i)` and returns the f64 sum of `term(p_i, t_i)`. Sixteen
 /// interleaved accumulators keep the sum from serializing the loop, so the terms (logarithms
 /// included) are computed with SIMD; the ts backend's sequential sum differs only in f64
 /// rounding.
