@@ -112,13 +112,16 @@ fn at_least(x: f32, floor: f32) -> f32 {
     }
 }
 
-/// Independent f64 partial sums in [`sum_with_gradient`]: one AVX-512 vector of the f32 terms.
+/// Elements per block of [`sum_with_gradient`]: a few vectors of terms on the stack.
+const BLOCK: usize = 64;
+
+/// Independent f64 partial sums in [`sum_with_gradient`].
 const LANES: usize = 16;
 
-/// Writes `gradient[i] = grad(p_i, t_i)` and returns the f64 sum of `term(p_i, t_i)`. Sixteen
-/// interleaved accumulators keep the sum from serializing the loop, so the terms (logarithms
-/// included) are computed with SIMD; the ts backend's sequential sum differs only in f64
-/// rounding.
+/// Writes `gradient[i] = grad(p_i, t_i)` and returns the f64 sum of `term(p_i, t_i)`. A block
+/// at a time: first every term and gradient, a plain loop that vectorizes at the full width
+/// (logarithms included), then the terms added into sixteen f64 accumulators, which keep the
+/// sum from serializing; the ts backend's sequential sum differs only in f64 rounding.
 #[inline(always)]
 fn sum_with_gradient(
     predictions: &[f32],
@@ -128,22 +131,21 @@ fn sum_with_gradient(
     grad: impl Fn(f32, f32) -> f32,
 ) -> f64 {
     let mut lanes = [0.0f64; LANES];
-    let mut p_chunks = predictions.chunks_exact(LANES);
-    let mut t_chunks = targets.chunks_exact(LANES);
-    let mut g_chunks = gradient.chunks_exact_mut(LANES);
-    for ((p8, t8), g8) in (&mut p_chunks).zip(&mut t_chunks).zip(&mut g_chunks) {
-        for lane in 0..LANES {
-            lanes[lane] += f64::from(term(p8[lane], t8[lane]));
-            g8[lane] = grad(p8[lane], t8[lane]);
+    let blocks = predictions.chunks(BLOCK).zip(targets.chunks(BLOCK));
+    for ((p_block, t_block), g_block) in blocks.zip(gradient.chunks_mut(BLOCK)) {
+        // A short last block leaves zeros in `terms`, which add nothing.
+        let mut terms = [0.0f32; BLOCK];
+        for (((slot, g), &p), &t) in terms.iter_mut().zip(g_block).zip(p_block).zip(t_block) {
+            *slot = term(p, t);
+            *g = grad(p, t);
+        }
+        for chunk in terms.chunks_exact(LANES) {
+            for (lane, &value) in lanes.iter_mut().zip(chunk) {
+                *lane += f64::from(value);
+            }
         }
     }
-    let mut tail = 0.0;
-    let rest = p_chunks.remainder().iter().zip(t_chunks.remainder());
-    for ((&p, &t), g) in rest.zip(g_chunks.into_remainder()) {
-        tail += f64::from(term(p, t));
-        *g = grad(p, t);
-    }
-    lanes.iter().sum::<f64>() + tail
+    lanes.iter().sum()
 }
 
 /// A model's loss, as a training model stores it (and the TypeScript side names it).
