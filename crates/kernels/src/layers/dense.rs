@@ -91,8 +91,15 @@ impl Dense {
         let (input_columns, output_columns) = column_blocks(columns, rows, inputs, units)?;
         to_columns(inputs, input, input_columns);
         let bias = params.get(1).map(|bias| &bias.values[..]);
-        let unit_rows = output_columns.chunks_exact_mut(rows);
-        for (u, (column, weights)) in unit_rows.zip(params[0].values.chunks_exact(inputs)).enumerate() {
+        let weights = params[0].values.chunks_exact(inputs);
+        if units == 1 {
+            // One unit's outputs are already a column: they go straight to `out`.
+            for weights in weights {
+                weighted_sum(input_columns, weights, bias.map(|bias| bias[0]), out);
+            }
+            return Ok(());
+        }
+        for (u, (column, weights)) in output_columns.chunks_exact_mut(rows).zip(weights).enumerate() {
             weighted_sum(input_columns, weights, bias.map(|bias| bias[u]), column);
         }
         from_columns(units, output_columns, out);
@@ -131,7 +138,13 @@ impl Dense {
         }
         // The forward pass of this batch left the input's columns in place.
         let (input_columns, delta_columns) = column_blocks(columns, rows, inputs, units)?;
-        to_columns(units, delta, delta_columns);
+        // One unit's gradient is already a column.
+        let delta_columns: &[f32] = if units == 1 {
+            delta
+        } else {
+            to_columns(units, delta, delta_columns);
+            delta_columns
+        };
         let (weights, bias) = match params.split_first_mut() {
             Some((weights, rest)) => (weights, rest.first_mut()),
             None => return Ok(()),
