@@ -6,8 +6,13 @@
 //! columns, `[width][rows]`, every loop runs along the samples instead: long, contiguous and
 //! vectorized at full width. The transposes between the two layouts compile to shuffles
 //! (vpermt2ps on AVX-512, i8x16.shuffle on wasm) because each width up to [`MAX_WIDTH`] has its
-//! own copy with the width a constant; LLVM vectorizes a strided access only when its stride
-//! is one.
+//! own copy with the width a constant: LLVM vectorizes a strided access only when its stride
+//! is known at compile time.
+//!
+//! These are plain loops that LLVM vectorizes for each instruction set (`multiversion!`).
+//! Their shapes were chosen by reading the generated code: blocked variants with fixed-size
+//! arrays, fused dot products and pairwise final sums all compiled worse (gathers, spills,
+//! scalar code) than the loops here.
 
 use crate::isa::multiversion;
 
