@@ -16,6 +16,9 @@
 
 use crate::isa::multiversion;
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm_simd;
+
 /// The widest matrix these kernels take in columns: the widths with a constant-stride copy of
 /// each loop. Wider rows fill a vector on their own and go through the GEMM.
 pub(crate) const MAX_WIDTH: usize = 8;
@@ -64,6 +67,10 @@ fn to_columns_of<const N: usize>(matrix: &[f32], columns: &mut [f32]) {
     let Some(mut columns) = split_columns_mut::<N>(columns, matrix.len() / N) else {
         return;
     };
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if wasm_simd::to_columns(N, matrix, &mut columns) {
+        return;
+    }
     for (r, row) in matrix.chunks_exact(N).enumerate() {
         for (column, &value) in columns.iter_mut().zip(row) {
             column[r] = value;
@@ -97,6 +104,10 @@ fn from_columns_of<const N: usize>(columns: &[f32], matrix: &mut [f32]) {
     let Some(columns) = split_columns::<N>(columns, matrix.len() / N) else {
         return;
     };
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if wasm_simd::from_columns(N, &columns, matrix) {
+        return;
+    }
     for (r, row) in matrix.chunks_exact_mut(N).enumerate() {
         for (value, column) in row.iter_mut().zip(&columns) {
             *value = column[r];
