@@ -53,7 +53,9 @@ multiversion! {
     fn activate(activation: Activation, cols: usize, bias: Option<&[f32]>, values: &mut [f32]) {
         match activation {
             Activation::Linear => map(cols, bias, values, |v| v),
-            Activation::Relu => map(cols, bias, values, |v| v.max(0.0)),
+            // A select, not `f32::max`: that is a call to libm's `fmaxf` in wasm, which would keep
+            // the loop from vectorizing.
+            Activation::Relu => map(cols, bias, values, |v| if v > 0.0 { v } else { 0.0 }),
             Activation::LeakyRelu { alpha } => map(cols, bias, values, |v| if v > 0.0 { v } else { alpha * v }),
             Activation::Tanh => map(cols, bias, values, math::tanh),
             Activation::Sigmoid => map(cols, bias, values, math::sigmoid),

@@ -7,6 +7,7 @@
 mod activations;
 mod bias;
 mod buffer;
+mod columns;
 mod error;
 mod gemm;
 mod isa;

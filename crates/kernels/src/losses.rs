@@ -40,7 +40,8 @@ pub fn mean_squared_error(
 
 multiversion! {
     fn squared_error_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], scale: f32) -> f64 {
-        sum_with_gradient(predictions, targets, gradient, |p, t| (p - t) * (p - t), |p, t| scale * (p - t))
+        let term = |p: f32, t: f32| (p - t) * (p - t);
+        sum_with_gradient(predictions, targets, gradient, (term, term), |p, t| scale * (p - t))
     }
 }
 
@@ -64,8 +65,13 @@ multiversion! {
     fn binary_cross_entropy_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_count: f32) -> f64 {
         // Clamping p and 1 - p below at EPSILON is clamping p to [EPSILON, 1 - EPSILON];
         // 1 - p is exact in float32 where it matters (p >= 0.5).
-        let term = |p: f32, t: f32| -(t * math::ln(p.max(EPSILON)) + (1.0 - t) * math::ln((1.0 - p).max(EPSILON)));
-        sum_with_gradient(predictions, targets, gradient, term, |p, t| (p - t) * inv_count)
+        let term = |p: f32, t: f32| -(t * math::ln(at_least(p, EPSILON)) + (1.0 - t) * math::ln(at_least(1.0 - p, EPSILON)));
+        // With a target of exactly 1 or 0 one of the logarithms is multiplied by zero, and
+        // adding that (signed) zero changes nothing (-0 + 0 included): the term is the other
+        // logarithm alone, bit for bit. Classification has only such targets, so a block of
+        // them takes one logarithm per element instead of two.
+        let class_term = |p: f32, t: f32| -math::ln(if t == 1.0 { at_least(p, EPSILON) } else { at_least(1.0 - p, EPSILON) });
+        sum_with_gradient(predictions, targets, gradient, (term, class_term), |p, t| (p - t) * inv_count)
     }
 }
 
@@ -96,43 +102,64 @@ pub fn softmax_cross_entropy(
 multiversion! {
     fn softmax_cross_entropy_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_rows: f32) -> f64 {
         // Zero targets contribute nothing, even where ln(p) is large.
-        let term = |p: f32, t: f32| if t == 0.0 { 0.0 } else { -t * math::ln(p.max(EPSILON)) };
-        sum_with_gradient(predictions, targets, gradient, term, |p, t| (p - t) * inv_rows)
+        let term = |p: f32, t: f32| if t == 0.0 { 0.0 } else { -t * math::ln(at_least(p, EPSILON)) };
+        sum_with_gradient(predictions, targets, gradient, (term, term), |p, t| (p - t) * inv_rows)
     }
 }
 
-/// Independent f64 partial sums in [`sum_with_gradient`].
-const LANES: usize = 8;
+/// `max(x, floor)`, `floor` for NaN, as a compare and a select: `f32::max` is a call to libm's
+/// `fmaxf` in wasm (whose `f32.max` propagates NaN), which keeps the loop from vectorizing.
+#[inline(always)]
+fn at_least(x: f32, floor: f32) -> f32 {
+    if x > floor {
+        x
+    } else {
+        floor
+    }
+}
 
-/// Writes `gradient[i] = grad(p_i, t_i)` and returns the f64 sum of `term(p_i, t_i)`. Eight
-/// interleaved accumulators keep the sum from serializing the loop, so the terms (logarithms
-/// included) are computed with SIMD; the ts backend's sequential sum differs only in f64
+/// Elements per block of [`sum_with_gradient`]: a few vectors of terms on the stack.
+const BLOCK: usize = 64;
+
+/// Independent f64 partial sums in [`sum_with_gradient`].
+const LANES: usize = 16;
+
+/// Writes `gradient[i] = grad(p_i, t_i)` and returns the f64 sum of `term(p_i, t_i)`, where
+/// `terms` is `(term, class_term)` and `class_term` gives the same values for targets of
+/// exactly 0 or 1 at less cost (or is `term` again): a block whose targets are all 0 or 1 uses
+/// it. A block at a time: first every term and gradient, plain loops that vectorize at the
+/// full width (logarithms included), then the terms added into sixteen f64 accumulators,
+/// which keep the sum from serializing; the ts backend's sequential sum differs only in f64
 /// rounding.
 #[inline(always)]
 fn sum_with_gradient(
     predictions: &[f32],
     targets: &[f32],
     gradient: &mut [f32],
-    term: impl Fn(f32, f32) -> f32,
+    (term, class_term): (impl Fn(f32, f32) -> f32, impl Fn(f32, f32) -> f32),
     grad: impl Fn(f32, f32) -> f32,
 ) -> f64 {
     let mut lanes = [0.0f64; LANES];
-    let mut p_chunks = predictions.chunks_exact(LANES);
-    let mut t_chunks = targets.chunks_exact(LANES);
-    let mut g_chunks = gradient.chunks_exact_mut(LANES);
-    for ((p8, t8), g8) in (&mut p_chunks).zip(&mut t_chunks).zip(&mut g_chunks) {
-        for lane in 0..LANES {
-            lanes[lane] += f64::from(term(p8[lane], t8[lane]));
-            g8[lane] = grad(p8[lane], t8[lane]);
+    let blocks = predictions.chunks(BLOCK).zip(targets.chunks(BLOCK));
+    for ((p_block, t_block), g_block) in blocks.zip(gradient.chunks_mut(BLOCK)) {
+        // A short last block leaves zeros in `terms`, which add nothing.
+        let mut terms = [0.0f32; BLOCK];
+        let pairs = terms.iter_mut().zip(p_block).zip(t_block);
+        if t_block.iter().fold(true, |all, &t| all & (t == 0.0 || t == 1.0)) {
+            pairs.for_each(|((slot, &p), &t)| *slot = class_term(p, t));
+        } else {
+            pairs.for_each(|((slot, &p), &t)| *slot = term(p, t));
+        }
+        for ((g, &p), &t) in g_block.iter_mut().zip(p_block).zip(t_block) {
+            *g = grad(p, t);
+        }
+        for chunk in terms.chunks_exact(LANES) {
+            for (lane, &value) in lanes.iter_mut().zip(chunk) {
+                *lane += f64::from(value);
+            }
         }
     }
-    let mut tail = 0.0;
-    let rest = p_chunks.remainder().iter().zip(t_chunks.remainder());
-    for ((&p, &t), g) in rest.zip(g_chunks.into_remainder()) {
-        tail += f64::from(term(p, t));
-        *g = grad(p, t);
-    }
-    lanes.iter().sum::<f64>() + tail
+    lanes.iter().sum()
 }
 
 /// A model's loss, as a training model stores it (and the TypeScript side names it).
@@ -209,6 +236,28 @@ mod tests {
         let expected = -((0.9f32 as f64).ln() + (0.8f32 as f64).ln() + 0.5f64.ln()) / 3.0;
         assert!((loss - expected).abs() < 1e-7, "{loss} vs {expected}");
         assert_eq!(g, [(0.9 - 1.0) / 3.0, 0.2 / 3.0, -0.5 / 3.0]);
+    }
+
+    /// Targets of exactly 0 and 1 take one logarithm, not two: the same terms bit for bit,
+    /// so the sum matches the two-logarithm formula summed in f64 to f64 rounding (a term off
+    /// by one float32 ulp would show at 1e-10).
+    #[test]
+    fn binary_cross_entropy_of_classes_is_the_full_formula() {
+        let mut rng = crate::test_util::Rng::new(16);
+        let mut p = rng.uniform_vec(1000, 0.0, 1.0);
+        p[..6].copy_from_slice(&[0.0, 1.0, 1e-9, 1.0 - 1e-7, 0.5, EPSILON]);
+        let t: Vec<f32> = (0..p.len()).map(|i| ((i * 7 + i / 3) % 2) as f32).collect();
+        let full =
+            |p: f32, t: f32| -(t * math::ln(p.max(EPSILON)) + (1.0 - t) * math::ln((1.0 - p).max(EPSILON)));
+        let want: f64 = p
+            .iter()
+            .zip(&t)
+            .map(|(&p, &t)| f64::from(full(p, t)))
+            .sum::<f64>()
+            / p.len() as f64;
+        let mut g = vec![0.0; p.len()];
+        let loss = binary_cross_entropy(&p, &t, &mut g).unwrap();
+        assert!(((loss - want) / want).abs() < 1e-13, "{loss} vs {want}");
     }
 
     #[test]

@@ -137,6 +137,14 @@ pub fn count_correct(outputs: usize, predictions: &[f32], targets: &[f32]) -> us
     if outputs == 0 {
         return 0;
     }
+    if outputs == 1 {
+        // A sum of 0s and 1s rather than a filtered count, so that it vectorizes.
+        let agree = predictions
+            .iter()
+            .zip(targets)
+            .map(|(&p, &t)| usize::from((p >= 0.5) == (t >= 0.5)));
+        return agree.sum();
+    }
     let argmax = |row: &[f32]| {
         row.iter()
             .enumerate()
@@ -836,8 +844,12 @@ fn gather<'a>(
             format!("expected sample indices below {samples}, got {index}"),
         )
     };
-    let first = batch.first().copied().unwrap_or(0) as usize;
-    let contiguous = batch.windows(2).all(|pair| pair[1] == pair[0].wrapping_add(1));
+    let first = batch.first().copied().unwrap_or(0);
+    // Every index checked without stopping early, so that the comparisons vectorize.
+    let contiguous = (0u32..)
+        .zip(batch)
+        .fold(true, |all, (i, &index)| all & (index == first.wrapping_add(i)));
+    let first = first as usize;
     if contiguous {
         let end = first + batch.len();
         if end > samples {

@@ -52,7 +52,12 @@ multiversion! {
 ///
 /// `m = beta1 m + (1 - beta1) g`, `v = beta2 v + (1 - beta2) g^2`, then
 /// `params -= learning_rate * (m / (1 - beta1^step)) / (sqrt(v / (1 - beta2^step)) + epsilon)`.
-#[allow(clippy::too_many_arguments)] // Adam's hyperparameters plus its two moment buffers
+#[allow(clippy::too_many_arguments)]
+// Adam's hyperparameters plus its two moment buffers
+// Not inlined: inlined into the training loop, LLVM hoists the two `powi` calls of the bias
+// corrections above the choice of optimizer, and every SGD step paid for them (2% of a
+// planar step).
+#[inline(never)]
 pub fn adam_update(
     learning_rate: f32,
     beta1: f32,

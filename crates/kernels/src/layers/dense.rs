@@ -1,8 +1,14 @@
 //! A fully connected layer: `y = f(x W^T + b)`, weights `[units][inputs]` like a PyTorch
 //! `Linear`, the bias added in the same pass as the activation.
+//!
+//! A layer whose inputs and units both fit [`columns::MAX_WIDTH`] computes with its samples
+//! along the SIMD lanes instead (see `columns.rs`): the GEMM's rows of C would be a few floats
+//! wide, and it would run one sample at a time.
 
 use super::{finish_trace, Backward, Layer, Mode, Param};
-use crate::error::checked_area;
+use crate::buffer::grow;
+use crate::columns::{self, dot, from_columns, to_columns, weighted_sum};
+use crate::error::{check_len, checked_area};
 use crate::model::ModelError;
 use crate::{column_sums, gemm, Activation};
 
@@ -12,6 +18,9 @@ pub(crate) struct Dense {
     activation: Activation,
     /// `weights`, then `bias` when the layer has one.
     params: Vec<Param>,
+    /// A narrow layer's matrices as columns, `[width][rows]`: its input (then its input
+    /// gradient), then its outputs' gradient. Grows with the batch size, never shrinks.
+    columns: Vec<f32>,
 }
 
 impl Dense {
@@ -45,11 +54,129 @@ impl Dense {
             shape: [units],
             activation,
             params,
+            columns: Vec::new(),
         })
     }
 
     fn units(&self) -> usize {
         self.shape[0]
+    }
+
+    /// Whether the layer computes with its samples along the lanes (see the module comment).
+    fn is_narrow(&self) -> bool {
+        self.inputs <= columns::MAX_WIDTH && self.units() <= columns::MAX_WIDTH
+    }
+
+    /// A narrow layer's `out = input W^T + b`, `[rows][units]`: the product and the bias,
+    /// before the activation, as the GEMM and the bias pass would compute them bit for bit
+    /// (without a bias nothing is added, not even a zero, which would turn -0 into +0).
+    fn narrow_pre_activate(&mut self, input: &[f32], rows: usize, out: &mut [f32]) -> Result<(), ModelError> {
+        let (inputs, units) = (self.inputs, self.units());
+        check_len(
+            "input",
+            "rows*inputs",
+            input,
+            checked_area("input", "rows*inputs", rows, inputs)?,
+        )?;
+        check_len(
+            "output",
+            "rows*units",
+            out,
+            checked_area("output", "rows*units", rows, units)?,
+        )?;
+        if rows == 0 {
+            return Ok(());
+        }
+        let Dense { params, columns, .. } = self;
+        let (input_columns, output_columns) = column_blocks(columns, rows, inputs, units)?;
+        to_columns(inputs, input, input_columns);
+        let bias = params.get(1).map(|bias| &bias.values[..]);
+        let weights = params[0].values.chunks_exact(inputs);
+        if units == 1 {
+            // One unit's outputs are already a column: they go straight to `out`.
+            for weights in weights {
+                weighted_sum(input_columns, weights, bias.map(|bias| bias[0]), out);
+            }
+            return Ok(());
+        }
+        for (u, (column, weights)) in output_columns.chunks_exact_mut(rows).zip(weights).enumerate() {
+            weighted_sum(input_columns, weights, bias.map(|bias| bias[u]), column);
+        }
+        from_columns(units, output_columns, out);
+        Ok(())
+    }
+
+    /// A narrow layer's parameter gradients and input gradient from `delta`, the gradient with
+    /// respect to its pre-activation, `[rows][units]`: `dW = delta^T x`, `db` its column sums
+    /// (in f64, as `column_sums`), `dx = delta W`, each along the samples. Reads the input's
+    /// columns that the forward pass of the same batch wrote (as [`Layer::backward`] follows
+    /// it), so `input` is only checked.
+    fn narrow_backward(
+        &mut self,
+        rows: usize,
+        input: &[f32],
+        delta: &[f32],
+        input_gradient: Option<&mut [f32]>,
+    ) -> Result<(), ModelError> {
+        let (inputs, units) = (self.inputs, self.units());
+        check_len(
+            "input",
+            "rows*inputs",
+            input,
+            checked_area("input", "rows*inputs", rows, inputs)?,
+        )?;
+        check_len(
+            "outputGradient",
+            "rows*units",
+            delta,
+            checked_area("outputGradient", "rows*units", rows, units)?,
+        )?;
+        let Dense { params, columns, .. } = self;
+        if rows == 0 {
+            params.iter_mut().for_each(|param| param.gradient.fill(0.0));
+            return Ok(());
+        }
+        // The forward pass of this batch left the input's columns in place.
+        let (input_columns, delta_columns) = column_blocks(columns, rows, inputs, units)?;
+        // One unit's gradient is already a column.
+        let delta_columns: &[f32] = if units == 1 {
+            delta
+        } else {
+            to_columns(units, delta, delta_columns);
+            delta_columns
+        };
+        let (weights, bias) = match params.split_first_mut() {
+            Some((weights, rest)) => (weights, rest.first_mut()),
+            None => return Ok(()),
+        };
+        let pairs = weights
+            .gradient
+            .chunks_exact_mut(inputs)
+            .zip(delta_columns.chunks_exact(rows));
+        for (gradient_row, delta_column) in pairs {
+            for (g, input_column) in gradient_row.iter_mut().zip(input_columns.chunks_exact(rows)) {
+                *g = dot(delta_column, input_column);
+            }
+        }
+        if let Some(bias) = bias {
+            for (g, delta_column) in bias.gradient.iter_mut().zip(delta_columns.chunks_exact(rows)) {
+                *g = columns::sum(delta_column);
+            }
+        }
+        if let Some(dx) = input_gradient {
+            check_len("inputGradient", "rows*inputs", dx, input.len())?;
+            // The input's columns are spent: they take dx's, dx[.][i] = delta . W[.][i].
+            let mut weight_column = [0.0f32; columns::MAX_WIDTH];
+            for (i, dx_column) in input_columns.chunks_exact_mut(rows).enumerate() {
+                let column_weights = weights.values.iter().skip(i).step_by(inputs);
+                for (w, &value) in weight_column.iter_mut().zip(column_weights) {
+                    *w = value;
+                }
+                weighted_sum(delta_columns, &weight_column[..units], None, dx_column);
+            }
+            from_columns(inputs, input_columns, dx);
+        }
+        Ok(())
     }
 
     /// `out = input W^T`, `[rows][units]`: the product before the bias and the activation.
@@ -68,6 +195,20 @@ impl Dense {
             out,
         )?)
     }
+}
+
+/// The two blocks of a narrow layer's scratch columns for `rows` samples (`inputs` columns,
+/// then `units` columns), grown to fit.
+fn column_blocks(
+    columns: &mut Vec<f32>,
+    rows: usize,
+    inputs: usize,
+    units: usize,
+) -> Result<(&mut [f32], &mut [f32]), ModelError> {
+    let len = checked_area("rows", "rows*(inputs+units)", rows, inputs + units)?;
+    grow("rows", columns, len)?;
+    let (input_columns, rest) = columns.split_at_mut(inputs * rows);
+    Ok((input_columns, &mut rest[..units * rows]))
 }
 
 impl Layer for Dense {
@@ -95,6 +236,11 @@ impl Layer for Dense {
         _mode: &mut Mode<'_>,
     ) -> Result<(), ModelError> {
         let units = self.units();
+        if self.is_narrow() {
+            self.narrow_pre_activate(input, rows, output)?;
+            self.activation.forward_in_place(units, output);
+            return Ok(());
+        }
         self.multiply(input, rows, output)?;
         match self.params.get(1) {
             Some(bias) => self
@@ -112,6 +258,10 @@ impl Layer for Dense {
         pre_activation: &mut [f32],
         output: &mut [f32],
     ) -> Result<(), ModelError> {
+        if self.is_narrow() {
+            self.narrow_pre_activate(input, rows, pre_activation)?;
+            return finish_trace(self.activation, self.units(), None, pre_activation, output);
+        }
         self.multiply(input, rows, pre_activation)?;
         finish_trace(
             self.activation,
@@ -127,6 +277,9 @@ impl Layer for Dense {
         let delta = pass.output_gradient;
         if !pass.output_is_pre_activation {
             self.activation.backward_in_place(units, pass.output, delta);
+        }
+        if self.is_narrow() {
+            return self.narrow_backward(rows, pass.input, delta, pass.input_gradient);
         }
         // dW = delta^T x and db = column sums of delta (delta already carries the 1/rows).
         let weights = &mut self.params[0];
