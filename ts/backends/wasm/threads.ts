@@ -4,8 +4,9 @@
  * thread and by one worker per pool thread. The kernels split each large matrix product over
  * the pool by output tiles, so results are bit-identical to the single-threaded module's.
  *
- * The calling thread blocks (`Atomics.wait`) while the workers compute, which a page's main
- * thread may not do; the platform decides where threads are possible (ts/platform/).
+ * The calling thread is one of the pool's threads, and blocks (`Atomics.wait`) while it waits
+ * for the workers' share of a product, which a page's main thread may not do; the platform
+ * decides where threads are possible (ts/platform/).
  */
 
 import type { Backend } from '../backend.js';
@@ -17,14 +18,17 @@ import { wasmBackend, type WasmSource } from './index.js';
  */
 export type StartPoolThread = (module: WebAssembly.Module, memory: WebAssembly.Memory) => Promise<void>;
 
-/** Instantiates the threaded module with a pool of `threads` workers and returns the backend over it. */
+/**
+ * Instantiates the threaded module with a pool of `threads` threads, the calling one and
+ * `threads - 1` workers, and returns the backend over it.
+ */
 export async function loadThreadedWasmBackend(source: WasmSource, threads: number, startPoolThread: StartPoolThread): Promise<Backend> {
   const threaded = await import('./generated/ferronet_wasm_threads.js');
   // Compiled here rather than by wasm-bindgen's loader: every worker needs the module itself.
   const module = await compile(source);
   const { memory } = await threaded.default({ module_or_path: module });
   // The workers wait for the pool's threads, and making the pool waits for every thread to run.
-  await Promise.all(Array.from({ length: threads }, () => startPoolThread(module, memory)));
+  await Promise.all(Array.from({ length: threads - 1 }, () => startPoolThread(module, memory)));
   threaded.startThreadPool(threads);
   return wasmBackend(threaded, memory, threaded.poolThreads());
 }
