@@ -30,6 +30,10 @@ pub(crate) struct Conv2d {
     activation: Activation,
     /// `weights`, then `bias` when the layer has one.
     params: Vec<Param>,
+    /// The weights transposed, `[patch][filters]`, refreshed by every forward pass: B of the
+    /// forward product stored row by row, which packing copies instead of gathering it
+    /// column by column.
+    weights_t: Vec<f32>,
     /// Backward's per-part gradients: each part's weight gradient (`[filters][patch]`, or
     /// `[patch][filters]` when [`Conv2d::gradient_is_transposed`]), then its bias gradient.
     partials: Vec<f32>,
@@ -68,6 +72,7 @@ impl Conv2d {
             shape: [rows_axis.out, cols_axis.out, options.filters],
             activation: options.activation,
             params,
+            weights_t: Vec::new(),
             partials: Vec::new(),
         })
     }
@@ -135,15 +140,31 @@ impl Conv2d {
             }
         }
     }
-    /// Samples per part of a batch: as many as keep one part's patches within
-    /// [`PART_FLOATS`], so they stay in this core's cache from im2col to the last product
-    /// that reads them. A function of the shapes alone, so results never depend on threads.
+    /// Samples per part of a batch: as many as keep one part's patches (and its inputs and
+    /// outputs) within [`PART_FLOATS`] each, so they stay in this core's cache from im2col
+    /// to the last product that reads them. By shape alone, so results never depend on
+    /// the thread count.
     fn samples_per_part(&self) -> usize {
-        (PART_FLOATS / self.scratch_per_sample().max(1)).max(1)
+        let input = self.input.iter().product::<usize>();
+        let widest = self.scratch_per_sample().max(self.output_len()).max(input);
+        (PART_FLOATS / widest.max(1)).max(1)
+    }
+
+    /// Refreshes [`Conv2d::weights_t`] from the weights.
+    fn transpose_weights(&mut self) -> Result<(), ModelError> {
+        let (patch_len, filters) = (self.patch_len(), self.shape[2]);
+        grow("filters", &mut self.weights_t, patch_len * filters)?;
+        for (f, row) in self.params[0].values.chunks_exact(patch_len).enumerate() {
+            for (p, &value) in row.iter().enumerate() {
+                self.weights_t[p * filters + f] = value;
+            }
+        }
+        Ok(())
     }
 
     /// `output = im2col(input) W^T`, then `finish` on each part's rows while they are in
     /// cache; the parts (see [`Conv2d::samples_per_part`]) may run on several threads.
+    /// Expects [`Conv2d::weights_t`] fresh.
     fn convolve(
         &self,
         input: &[f32],
@@ -160,6 +181,7 @@ impl Conv2d {
             output,
             checked_area("rows", "rows*outputs", rows, out_len)?,
         )?;
+        let weights_t = &self.weights_t[..patch_len * filters];
         let samples = self.samples_per_part();
         let parts = input
             .chunks(samples * in_len)
@@ -169,16 +191,7 @@ impl Conv2d {
             with_patches(positions * patch_len, |patches| {
                 self.im2col(x, patches);
                 gemm(
-                    false,
-                    true,
-                    positions,
-                    filters,
-                    patch_len,
-                    1.0,
-                    patches,
-                    &self.params[0].values,
-                    0.0,
-                    y,
+                    false, false, positions, filters, patch_len, 1.0, patches, weights_t, 0.0, y,
                 )?;
                 finish(y);
                 Ok(())
@@ -263,6 +276,7 @@ impl Layer for Conv2d {
         output: &mut [f32],
         _mode: &mut Mode<'_>,
     ) -> Result<(), ModelError> {
+        self.transpose_weights()?;
         let (filters, activation) = (self.shape[2], self.activation);
         match self.params.get(1) {
             Some(bias) => self.convolve(input, rows, output, |y| {
@@ -279,6 +293,7 @@ impl Layer for Conv2d {
         pre_activation: &mut [f32],
         output: &mut [f32],
     ) -> Result<(), ModelError> {
+        self.transpose_weights()?;
         self.convolve(input, rows, pre_activation, |_| {})?;
         finish_trace(
             self.activation,
