@@ -140,6 +140,7 @@ impl Conv2d {
             }
         }
     }
+
     /// Samples per part of a batch: as many as keep one part's patches (and its inputs and
     /// outputs) within [`PART_FLOATS`] each, so they stay in this core's cache from im2col
     /// to the last product that reads them. By shape alone, so results never depend on
