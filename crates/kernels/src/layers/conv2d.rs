@@ -34,6 +34,11 @@ pub(crate) struct Conv2d {
     /// forward product stored row by row, which packing copies instead of gathering it
     /// column by column.
     weights_t: Vec<f32>,
+    /// The patches of the last training forward pass, kept for backward when they take no
+    /// more room than the layer's outputs (see [`Conv2d::keeps_patches`]).
+    kept: Vec<f32>,
+    /// How many samples `kept` holds patches of; `None` once another pass has run.
+    kept_rows: Option<usize>,
     /// Backward's per-part gradients: each part's weight gradient (`[filters][patch]`, or
     /// `[patch][filters]` when [`Conv2d::gradient_is_transposed`]), then its bias gradient.
     partials: Vec<f32>,
@@ -73,6 +78,8 @@ impl Conv2d {
             activation: options.activation,
             params,
             weights_t: Vec::new(),
+            kept: Vec::new(),
+            kept_rows: None,
             partials: Vec::new(),
         })
     }
@@ -151,6 +158,14 @@ impl Conv2d {
         (PART_FLOATS / widest.max(1)).max(1)
     }
 
+    /// Whether a training pass keeps its patches for backward: when a position's patch is no
+    /// longer than its output (a first layer on one channel: 9 floats against 32), keeping
+    /// them costs less memory than the outputs do, and reading them back is cheaper than
+    /// building them again run by run.
+    fn keeps_patches(&self) -> bool {
+        self.patch_len() <= self.shape[2]
+    }
+
     /// Refreshes [`Conv2d::weights_t`] from the weights.
     fn transpose_weights(&mut self) -> Result<(), ModelError> {
         let (patch_len, filters) = (self.patch_len(), self.shape[2]);
@@ -165,12 +180,14 @@ impl Conv2d {
 
     /// `output = im2col(input) W^T`, then `finish` on each part's rows while they are in
     /// cache; the parts (see [`Conv2d::samples_per_part`]) may run on several threads.
-    /// Expects [`Conv2d::weights_t`] fresh.
+    /// Expects [`Conv2d::weights_t`] fresh. With `keep`, the patches are written there (a
+    /// whole batch's) instead of to a part's scratch buffer.
     fn convolve(
         &self,
         input: &[f32],
         rows: usize,
         output: &mut [f32],
+        keep: Option<&mut [f32]>,
         finish: impl Fn(&mut [f32]) + Send + Sync,
     ) -> Result<(), ModelError> {
         let (patch_len, filters) = (self.patch_len(), self.shape[2]);
@@ -184,19 +201,26 @@ impl Conv2d {
         )?;
         let weights_t = &self.weights_t[..patch_len * filters];
         let samples = self.samples_per_part();
+        let part_patches = samples * self.positions_per_sample() * patch_len;
+        let mut kept = keep.into_iter().flat_map(|kept| kept.chunks_mut(part_patches));
         let parts = input
             .chunks(samples * in_len)
-            .zip(output.chunks_mut(samples * out_len));
-        for_each_part(parts, |(x, y)| {
+            .zip(output.chunks_mut(samples * out_len))
+            .map(|(x, y)| (x, y, kept.next()));
+        for_each_part(parts, |(x, y, kept)| {
             let positions = y.len() / filters;
-            with_patches(positions * patch_len, |patches| {
+            let mut product = |patches: &mut [f32]| -> Result<(), ModelError> {
                 self.im2col(x, patches);
                 gemm(
                     false, false, positions, filters, patch_len, 1.0, patches, weights_t, 0.0, y,
                 )?;
                 finish(y);
                 Ok(())
-            })
+            };
+            match kept {
+                Some(patches) => product(patches),
+                None => with_patches(positions * patch_len, product),
+            }
         })
     }
 
@@ -275,16 +299,31 @@ impl Layer for Conv2d {
         input: &[f32],
         rows: usize,
         output: &mut [f32],
-        _mode: &mut Mode<'_>,
+        mode: &mut Mode<'_>,
     ) -> Result<(), ModelError> {
         self.transpose_weights()?;
         let (filters, activation) = (self.shape[2], self.activation);
-        match self.params.get(1) {
-            Some(bias) => self.convolve(input, rows, output, |y| {
+        let keep = matches!(mode, Mode::Training(_)) && self.keeps_patches();
+        self.kept_rows = None;
+        let len = checked_area("rows", "rows*patches", rows, self.scratch_per_sample())?;
+        if keep {
+            grow("rows", &mut self.kept, len)?;
+        }
+        let mut kept = std::mem::take(&mut self.kept);
+        let keep_in = kept.get_mut(..len).filter(|_| keep);
+        let result = match self.params.get(1) {
+            Some(bias) => self.convolve(input, rows, output, keep_in, |y| {
                 activation.forward_with_bias_in_place(filters, &bias.values, y)
             }),
-            None => self.convolve(input, rows, output, |y| activation.forward_in_place(filters, y)),
+            None => self.convolve(input, rows, output, keep_in, |y| {
+                activation.forward_in_place(filters, y)
+            }),
+        };
+        self.kept = kept;
+        if keep && result.is_ok() {
+            self.kept_rows = Some(rows);
         }
+        result
     }
 
     fn trace(
@@ -295,7 +334,8 @@ impl Layer for Conv2d {
         output: &mut [f32],
     ) -> Result<(), ModelError> {
         self.transpose_weights()?;
-        self.convolve(input, rows, pre_activation, |_| {})?;
+        self.kept_rows = None;
+        self.convolve(input, rows, pre_activation, None, |_| {})?;
         finish_trace(
             self.activation,
             self.shape[2],
@@ -306,8 +346,9 @@ impl Layer for Conv2d {
     }
 
     /// Part by part (see [`Conv2d::samples_per_part`]): the activation's backward, the
-    /// patches again (cheaper than keeping a whole batch's, which leave the cache), the part's
-    /// weight and bias gradients into its own partial sums, and its input gradient.
+    /// patches again (cheaper than keeping a whole batch's, which leave the cache, unless
+    /// they are small: see [`Conv2d::keeps_patches`]), the part's weight and bias gradients
+    /// into its own partial sums, and its input gradient.
     fn backward(&mut self, pass: Backward<'_>) -> Result<(), ModelError> {
         let (patch_len, filters, rows) = (self.patch_len(), self.shape[2], pass.rows);
         let (in_len, out_len) = (self.input.iter().product::<usize>(), self.output_len());
@@ -335,15 +376,19 @@ impl Layer for Conv2d {
             .input_gradient
             .into_iter()
             .flat_map(|dx| dx.chunks_mut(samples * in_len));
+        let part_patches = samples * self.positions_per_sample() * patch_len;
+        let kept_len = checked_area("rows", "rows*patches", rows, self.scratch_per_sample())?;
+        let kept = self.kept.get(..kept_len).filter(|_| self.kept_rows == Some(rows));
+        let mut kept = kept.into_iter().flat_map(|kept| kept.chunks(part_patches));
         let items = pass
             .input
             .chunks(samples * in_len)
             .zip(pass.output.chunks(samples * out_len))
             .zip(pass.output_gradient.chunks_mut(samples * out_len))
             .zip(partials.chunks_exact_mut(part_len))
-            .map(|(((x, y), delta), partial)| (x, y, delta, partial, input_gradients.next()));
+            .map(|(((x, y), delta), partial)| (x, y, delta, partial, input_gradients.next(), kept.next()));
         let this = &*self;
-        let result = for_each_part(items, |(x, y, delta, partial, dx)| {
+        let result = for_each_part(items, |(x, y, delta, partial, dx, kept)| {
             let positions = delta.len() / filters;
             if !fused {
                 activation.backward_in_place(filters, y, delta);
@@ -352,8 +397,7 @@ impl Layer for Conv2d {
             if has_bias {
                 column_sums(positions, filters, delta, bias)?;
             }
-            with_patches(positions * patch_len, |patches| {
-                this.im2col(x, patches);
+            let mut weight_gradient = |patches: &[f32]| -> Result<(), ModelError> {
                 if transposed {
                     gemm(
                         true, false, patch_len, filters, positions, 1.0, patches, delta, 0.0, weights,
@@ -363,14 +407,22 @@ impl Layer for Conv2d {
                         true, false, filters, patch_len, positions, 1.0, delta, patches, 0.0, weights,
                     )?;
                 }
-                if let Some(dx) = dx {
-                    // The patches are spent: their buffer takes their gradient.
-                    let values = &this.params[0].values;
-                    gemm(
-                        false, false, positions, patch_len, filters, 1.0, delta, values, 0.0, patches,
-                    )?;
-                    this.col2im(patches, dx);
-                }
+                Ok(())
+            };
+            match kept {
+                Some(patches) => weight_gradient(patches)?,
+                None => with_patches(positions * patch_len, |patches| {
+                    this.im2col(x, patches);
+                    weight_gradient(patches)
+                })?,
+            }
+            let Some(dx) = dx else { return Ok(()) };
+            with_patches(positions * patch_len, |gradient| {
+                let values = &this.params[0].values;
+                gemm(
+                    false, false, positions, patch_len, filters, 1.0, delta, values, 0.0, gradient,
+                )?;
+                this.col2im(gradient, dx);
                 Ok(())
             })
         });
@@ -406,10 +458,14 @@ mod tests {
     use crate::test_util::Rng;
     use crate::{LayerConfig, Loss, Model, Padding};
 
-    /// Two 3x3 convolutions of 16 channels on 12x12 images: 20,736 floats of patches per
-    /// sample, so a part holds 6 samples and 13 samples make three parts, the last of one.
-    fn two_convolutions(rng: &mut Rng) -> Model {
-        let mut model = Model::new(&[12, 12, 16]).unwrap();
+    /// Two 3x3 convolutions of 16 filters on images of `shape`, both cut into parts for 13
+    /// samples: on 12x12x16, 20,736 floats of patches per sample make parts of 6 samples
+    /// (three parts, the last of one); on 40x40x1 the first layer keeps its patches (9
+    /// floats a position against 16 outputs) and its 25,600 outputs a sample make parts of 5.
+    const SHAPES: [[usize; 3]; 2] = [[12, 12, 16], [40, 40, 1]];
+
+    fn two_convolutions(rng: &mut Rng, shape: [usize; 3]) -> Model {
+        let mut model = Model::new(&shape).unwrap();
         for activation in ["relu", "linear"] {
             let layer = LayerConfig::Conv2d {
                 filters: 16,
@@ -441,8 +497,12 @@ mod tests {
 
     #[test]
     fn a_batch_in_parts_has_the_mean_gradient_of_its_samples() {
+        SHAPES.into_iter().for_each(mean_gradient_of_samples);
+    }
+
+    fn mean_gradient_of_samples(shape: [usize; 3]) {
         let mut rng = Rng::new(41);
-        let mut model = two_convolutions(&mut rng);
+        let mut model = two_convolutions(&mut rng, shape);
         let rows = 13;
         let (inputs, outputs) = (model.inputs(), model.outputs());
         let x = rng.uniform_vec(rows * inputs, -1.0, 1.0);
@@ -464,7 +524,7 @@ mod tests {
         for (i, (&got, &expected)) in whole.iter().zip(&mean).enumerate() {
             assert!(
                 (f64::from(got) - expected).abs() <= 1e-5 * largest,
-                "gradient {i}: {got} vs {expected}"
+                "{shape:?} gradient {i}: {got} vs {expected}"
             );
         }
     }
@@ -473,8 +533,13 @@ mod tests {
     #[cfg(feature = "threads")]
     #[test]
     fn outputs_and_gradients_are_bit_identical_across_pool_sizes() {
+        SHAPES.into_iter().for_each(bit_identical_across_pool_sizes);
+    }
+
+    #[cfg(feature = "threads")]
+    fn bit_identical_across_pool_sizes(shape: [usize; 3]) {
         let mut rng = Rng::new(43);
-        let mut model = two_convolutions(&mut rng);
+        let mut model = two_convolutions(&mut rng, shape);
         let rows = 13;
         let x = rng.uniform_vec(rows * model.inputs(), -1.0, 1.0);
         let y = rng.uniform_vec(rows * model.outputs(), -1.0, 1.0);
@@ -493,7 +558,10 @@ mod tests {
         };
         let one = run(1);
         for threads in [2, 3] {
-            assert!(run(threads) == one, "{threads} threads differ from one");
+            assert!(
+                run(threads) == one,
+                "{shape:?}: {threads} threads differ from one"
+            );
         }
     }
 }
