@@ -51,6 +51,23 @@ const SHAPES: &[Shape] = &[
     shape("fwd 128->10 b32", false, true, 32, 10, 128),
     shape("fwd 128->10 b128", false, true, 128, 10, 128),
     shape("dW 128->10 b128", true, false, 10, 128, 128),
+    shape("cnn conv1 fwd", false, true, 100352, 32, 9),
+    shape("cnn conv1 dW", true, false, 32, 9, 100352),
+    shape("cnn conv2 fwd", false, true, 25088, 64, 288),
+    shape("cnn conv2 dW", true, false, 64, 288, 25088),
+    shape("cnn conv2 dX", false, false, 25088, 288, 64),
+    shape("cnn chunk conv2 fwd", false, true, 392, 64, 288),
+    shape("cnn chunk conv2 fwd", true, true, 392, 64, 288),
+    shape("cnn chunk conv2 fwd", false, false, 392, 64, 288),
+    shape("cnn chunk conv2 fwd", true, false, 392, 64, 288),
+    shape("cnn chunk conv2 dW", true, false, 288, 64, 392),
+    shape("cnn chunk conv2 dW", true, false, 64, 288, 392),
+    shape("cnn chunk conv2 dX", false, false, 392, 288, 64),
+    shape("cnn chunk conv1 fwd", false, true, 14112, 32, 9),
+    shape("cnn chunk conv1 dW", true, false, 9, 32, 14112),
+    shape("cnn dense fwd", false, true, 128, 128, 3136),
+    shape("cnn dense dW", true, false, 128, 3136, 128),
+    shape("cnn dense dX", false, false, 128, 3136, 128),
 ];
 
 /// Deterministic values in [-1, 1) without a random-number crate.

@@ -12,7 +12,7 @@ mod pack;
 mod scalar;
 mod scratch;
 mod small;
-mod threads;
+pub(crate) mod threads;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;

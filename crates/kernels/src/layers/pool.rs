@@ -5,6 +5,8 @@ use super::window::{Axis, Padding};
 use super::{check_images, image_shape, Backward, Layer, Mode};
 use crate::buffer::grow;
 use crate::error::{check_len, checked_area};
+use crate::gemm::threads::for_each_part;
+use crate::isa::multiversion;
 use crate::model::ModelError;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -45,28 +47,157 @@ impl Pool2d {
         })
     }
 
-    /// Calls `visit(output offset, input offsets of the window's real elements, count)` for
-    /// every output position of every sample, channel 0's offsets (channels follow).
-    fn windows(&self, rows: usize, mut visit: impl FnMut(usize, &[usize])) {
-        let [h, w, c] = self.input;
-        let mut taps = Vec::with_capacity(self.rows_axis.kernel * self.cols_axis.kernel);
-        let mut out = 0;
-        for n in 0..rows {
-            for oy in 0..self.shape[0] {
-                for ox in 0..self.shape[1] {
-                    taps.clear();
-                    for (_, iy) in self.rows_axis.taps(oy, h) {
-                        taps.extend(
-                            self.cols_axis
-                                .taps(ox, w)
-                                .map(|(_, ix)| ((n * h + iy) * w + ix) * c),
-                        );
-                    }
-                    visit(out, &taps);
-                    out += c;
-                }
+    /// Whether the windows tile the input: each element in exactly one window (2x2 windows
+    /// with stride 2 on even extents).
+    fn tiles(&self) -> bool {
+        let [h, w, _] = self.input;
+        [(self.rows_axis, h), (self.cols_axis, w)]
+            .iter()
+            .all(|(axis, extent)| {
+                axis.kernel == axis.stride && axis.before == 0 && axis.out * axis.stride == *extent
+            })
+    }
+
+    /// Samples per part of a batch (see `for_each_part`): enough input for a part to be
+    /// worth a thread, few enough that a batch splits evenly. By shape alone, so results
+    /// never depend on the thread count.
+    fn samples_per_part(&self) -> usize {
+        (PART_FLOATS / self.input.iter().product::<usize>().max(1)).max(1)
+    }
+}
+
+/// Floats of input per part of a batch (256 KiB).
+const PART_FLOATS: usize = 1 << 16;
+
+/// Where one output position's window lies: input rows `rows`, columns `cols` (its real
+/// elements; padding never takes part).
+struct Window {
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+}
+
+impl Window {
+    fn count(&self) -> usize {
+        self.rows.len() * self.cols.len()
+    }
+}
+
+/// Calls `visit(sample, output offset within the part, window)` for every output position
+/// of the part's `samples`, in output order. Inlined into the per-instruction-set bodies
+/// below, so that their loops over channels are compiled for each.
+#[inline(always)]
+fn windows(pool: &Pool2d, samples: usize, mut visit: impl FnMut(usize, usize, Window)) {
+    let [h, w, c] = pool.input;
+    let mut out = 0;
+    for n in 0..samples {
+        for oy in 0..pool.shape[0] {
+            let (ky0, ky1, iy0) = pool.rows_axis.span(oy, h);
+            for ox in 0..pool.shape[1] {
+                let (kx0, kx1, ix0) = pool.cols_axis.span(ox, w);
+                let window = Window {
+                    rows: iy0..iy0 + (ky1 - ky0),
+                    cols: ix0..ix0 + (kx1 - kx0),
+                };
+                visit(n, out, window);
+                out += c;
             }
         }
+    }
+}
+
+multiversion! {
+    /// Max pooling of one part: `x` its samples, `y` and `winners` their outputs, `base`
+    /// the batch offset of `x` (winners are batch-relative). Channels are the inner loop,
+    /// with the comparison as a select, so it vectorizes.
+    fn max_part(pool: &Pool2d, x: &[f32], y: &mut [f32], winners: &mut [u32], base: usize) {
+        let [h, w, c] = pool.input;
+        let samples = x.len() / (h * w * c);
+        windows(pool, samples, |n, out, window| {
+            let (best, won) = (&mut y[out..out + c], &mut winners[out..out + c]);
+            // Every window holds a real element ('same' pads less than a window); an empty
+            // one would still name an element of its sample.
+            let first = ((n * h + window.rows.start) * w + window.cols.start) * c;
+            best.fill(f32::NEG_INFINITY);
+            for (ch, at) in won.iter_mut().enumerate() {
+                *at = (base + first + ch) as u32;
+            }
+            for iy in window.rows {
+                for ix in window.cols.clone() {
+                    let tap = ((n * h + iy) * w + ix) * c;
+                    let index = (base + tap) as u32;
+                    // Strictly greater: the first maximum in scan order wins.
+                    for (ch, ((b, at), &v)) in best.iter_mut().zip(won.iter_mut()).zip(&x[tap..tap + c]).enumerate() {
+                        let better = v > *b;
+                        *b = if better { v } else { *b };
+                        *at = if better { index + ch as u32 } else { *at };
+                    }
+                }
+            }
+        });
+    }
+}
+
+multiversion! {
+    /// Max pooling's backward for one part whose windows tile the input (see
+    /// [`Pool2d::tiles`]): every input element is written once, the output gradient where
+    /// it won and 0 elsewhere, so `dx` needs no clearing first (a pass over memory saved).
+    /// `0.0 + g` keeps the bits of adding onto a cleared buffer (a -0.0 gradient lands as 0.0).
+    fn max_backward_tiled(pool: &Pool2d, dy: &[f32], winners: &[u32], base: usize, dx: &mut [f32]) {
+        let [h, w, c] = pool.input;
+        let samples = dx.len() / (h * w * c);
+        windows(pool, samples, |n, out, window| {
+            let (g, won) = (&dy[out..out + c], &winners[out..out + c]);
+            for iy in window.rows {
+                for ix in window.cols.clone() {
+                    let tap = ((n * h + iy) * w + ix) * c;
+                    let index = (base + tap) as u32;
+                    for (ch, ((d, &g), &at)) in dx[tap..tap + c].iter_mut().zip(g).zip(won).enumerate() {
+                        *d = if at == index + ch as u32 { 0.0 + g } else { 0.0 };
+                    }
+                }
+            }
+        });
+    }
+}
+
+multiversion! {
+    /// Average pooling of one part: the sum of each window's real elements in scan order,
+    /// over their number.
+    fn average_part(pool: &Pool2d, x: &[f32], y: &mut [f32]) {
+        let [h, w, c] = pool.input;
+        let samples = x.len() / (h * w * c);
+        windows(pool, samples, |n, out, window| {
+            let sum = &mut y[out..out + c];
+            let count = window.count().max(1) as f32;
+            sum.fill(0.0);
+            for iy in window.rows {
+                for ix in window.cols.clone() {
+                    let tap = ((n * h + iy) * w + ix) * c;
+                    sum.iter_mut().zip(&x[tap..tap + c]).for_each(|(s, &v)| *s += v);
+                }
+            }
+            sum.iter_mut().for_each(|s| *s /= count);
+        });
+    }
+}
+
+multiversion! {
+    /// Average pooling's backward for one part: each output's gradient shared equally by
+    /// its window's real elements.
+    fn average_backward_part(pool: &Pool2d, dy: &[f32], dx: &mut [f32]) {
+        let [h, w, c] = pool.input;
+        let samples = dx.len() / (h * w * c);
+        dx.fill(0.0);
+        windows(pool, samples, |n, out, window| {
+            let share = 1.0 / window.count().max(1) as f32;
+            let g = &dy[out..out + c];
+            for iy in window.rows {
+                for ix in window.cols.clone() {
+                    let tap = ((n * h + iy) * w + ix) * c;
+                    dx[tap..tap + c].iter_mut().zip(g).for_each(|(d, &g)| *d += g * share);
+                }
+            }
+        });
     }
 }
 
@@ -89,7 +220,6 @@ impl Layer for Pool2d {
             output,
             checked_area("rows", "rows*outputs", rows, self.shape.iter().product())?,
         )?;
-        let c = self.input[2];
         if u32::try_from(input.len()).is_err() {
             return Err(ModelError::new(
                 "rows",
@@ -100,33 +230,29 @@ impl Layer for Pool2d {
         if self.reduction == Reduction::Max {
             grow("rows", &mut winners, output.len())?;
         }
-        self.windows(rows, |out, taps| {
-            let y = &mut output[out..out + c];
-            match self.reduction {
-                Reduction::Max => {
-                    let won = &mut winners[out..out + c];
-                    for ch in 0..c {
-                        // Every window holds a real element ('same' pads less than a window); 0 guards anyway.
-                        let (mut best, mut at) = (f32::NEG_INFINITY, taps.first().copied().unwrap_or(0) + ch);
-                        for &tap in taps {
-                            if input[tap + ch] > best {
-                                (best, at) = (input[tap + ch], tap + ch);
-                            }
-                        }
-                        y[ch] = best;
-                        won[ch] = at as u32;
-                    }
-                }
-                Reduction::Average => {
-                    let count = taps.len().max(1) as f32;
-                    for ch in 0..c {
-                        y[ch] = taps.iter().map(|&tap| input[tap + ch]).sum::<f32>() / count;
-                    }
-                }
-            }
-        });
+        let samples = self.samples_per_part();
+        let (in_part, out_part) = (
+            samples * self.input.iter().product::<usize>(),
+            samples * self.output_len(),
+        );
+        let output_len = output.len();
+        let parts = input.chunks(in_part).zip(output.chunks_mut(out_part)).enumerate();
+        let this = &*self;
+        let result = match self.reduction {
+            Reduction::Max => for_each_part(
+                parts.zip(winners[..output_len].chunks_mut(out_part)),
+                |((p, (x, y)), won)| {
+                    max_part(this, x, y, won, p * in_part);
+                    Ok::<(), ModelError>(())
+                },
+            ),
+            Reduction::Average => for_each_part(parts, |(_, (x, y))| {
+                average_part(this, x, y);
+                Ok(())
+            }),
+        };
         self.winners = winners;
-        Ok(())
+        result
     }
 
     fn backward(&mut self, pass: Backward<'_>) -> Result<(), ModelError> {
@@ -135,26 +261,88 @@ impl Layer for Pool2d {
         };
         check_images("inputGradient", dx, pass.rows, &self.input)?;
         let dy = &*pass.output_gradient;
-        dx.fill(0.0);
-        let c = self.input[2];
+        let samples = self.samples_per_part();
+        let (in_part, out_part) = (
+            samples * self.input.iter().product::<usize>(),
+            samples * self.output_len(),
+        );
+        check_len(
+            "outputGradient",
+            "rows*outputs",
+            dy,
+            checked_area("rows", "rows*outputs", pass.rows, self.output_len())?,
+        )?;
+        let parts = dx.chunks_mut(in_part).zip(dy.chunks(out_part)).enumerate();
         match self.reduction {
             Reduction::Max => {
                 let winners = &self.winners[..dy.len().min(self.winners.len())];
                 check_len("winners", "rows*outputs", winners, dy.len())?;
-                for (&g, &at) in dy.iter().zip(winners) {
-                    if let Some(d) = dx.get_mut(at as usize) {
-                        *d += g;
+                let tiles = self.tiles();
+                for_each_part(parts.zip(winners.chunks(out_part)), |((p, (dx, dy)), won)| {
+                    let base = p * in_part;
+                    if tiles {
+                        max_backward_tiled(self, dy, won, base, dx);
+                        return Ok::<(), ModelError>(());
                     }
-                }
+                    dx.fill(0.0);
+                    for (&g, &at) in dy.iter().zip(won) {
+                        // Winners lie in their own sample, so in this part; `get_mut` guards anyway.
+                        if let Some(d) = (at as usize).checked_sub(base).and_then(|at| dx.get_mut(at)) {
+                            *d += g;
+                        }
+                    }
+                    Ok(())
+                })
             }
-            Reduction::Average => self.windows(pass.rows, |out, taps| {
-                let share = 1.0 / taps.len().max(1) as f32;
-                for ch in 0..c {
-                    let g = dy[out + ch] * share;
-                    taps.iter().for_each(|&tap| dx[tap + ch] += g);
-                }
+            Reduction::Average => for_each_part(parts, |(_, (dx, dy))| {
+                average_backward_part(self, dy, dx);
+                Ok(())
             }),
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::Rng;
+
+    /// Runs max pooling forward and backward on `rows` samples of `shape`, and checks the
+    /// input gradient against the winners: each output's gradient on the element it took.
+    fn check_max_backward(shape: [usize; 3], pool: [usize; 2], strides: [usize; 2], padding: Padding) {
+        let mut layer = Pool2d::new(&shape, Reduction::Max, pool, strides, padding).unwrap();
+        let rows = 3;
+        let mut rng = Rng::new(5);
+        // Few distinct values, so windows hold ties and the first maximum must win.
+        let x: Vec<f32> = (0..rows * shape.iter().product::<usize>())
+            .map(|_| (rng.next_u64() % 4) as f32)
+            .collect();
+        let mut y = vec![0.0; rows * layer.output_len()];
+        layer.forward(&x, rows, &mut y, &mut Mode::Inference).unwrap();
+        let mut dy = rng.uniform_vec(y.len(), -1.0, 1.0);
+        let mut expected = vec![0.0; x.len()];
+        for (&g, &at) in dy.iter().zip(&layer.winners) {
+            expected[at as usize] += g;
+        }
+        let mut dx = vec![f32::NAN; x.len()];
+        let pass = Backward {
+            input: &x,
+            output: &y,
+            rows,
+            output_gradient: &mut dy,
+            input_gradient: Some(&mut dx),
+            output_is_pre_activation: false,
+        };
+        layer.backward(pass).unwrap();
+        assert_eq!(dx, expected, "{shape:?} {pool:?} {strides:?} {padding:?}");
+    }
+
+    #[test]
+    fn max_backward_sends_each_gradient_to_its_winner_whether_or_not_windows_tile() {
+        // Tiling (written window by window) and not: overlapping, uncovered, padded.
+        check_max_backward([4, 6, 3], [2, 2], [2, 2], Padding::Valid);
+        check_max_backward([4, 6, 3], [2, 3], [2, 3], Padding::Same);
+        check_max_backward([5, 5, 2], [2, 2], [2, 2], Padding::Valid);
+        check_max_backward([5, 5, 2], [3, 3], [2, 2], Padding::Same);
     }
 }
