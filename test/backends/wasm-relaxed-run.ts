@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { BUNDLED_WASM_URL, loadWasmBackend } from '../../ts/backends/wasm/index.js';
 import { availableBackends, loadBackend, Network, Random, Trainer, type Backend, type BackendName } from '../../ts/index.js';
+import { flatParameters, randomClassification } from '../seeded-training.js';
 
 const random = new Random(11);
 const [m, n, k] = [64, 96, 256];
@@ -20,11 +21,10 @@ function gemm(backend: Backend): number[] {
 }
 
 async function train(backend: BackendName): Promise<{ loss: number[]; parameters: number[] }> {
-  const x = Float32Array.from({ length: 256 * 64 }, () => random.uniform());
-  const y = Uint8Array.from({ length: 256 }, () => Math.floor(random.uniform() * 10));
+  const { x, y } = randomClassification(random, 256, 64);
   const net = await Network.create({ inputShape: [64], layers: [{ units: 64, activation: 'relu' }, { units: 10, activation: 'softmax' }], backend, seed: 5 });
   const { loss } = await new Trainer(net, { optimizer: { name: 'adam', learningRate: 1e-3 }, batchSize: 64, shuffle: false }).fit(x, y, { epochs: 3 });
-  return { loss, parameters: net.getWeights().flatMap((layer) => Object.values(layer).flatMap((values: Float32Array) => Array.from(values))) };
+  return { loss, parameters: flatParameters(net) };
 }
 
 const status = (await availableBackends()).find((entry) => entry.name === 'wasm');

@@ -5,19 +5,18 @@
  */
 
 import { availableBackends, Network, Random, setWasmThreads, Trainer, type LayerConfig } from '../../ts/index.js';
+import { flatParameters, randomClassification } from '../seeded-training.js';
 
 setWasmThreads(Number(process.argv[2]));
 
 /** Every product in these networks' training is past the kernels' threading threshold (m n k >= 2^22) but the output layer's. */
 async function train(inputShape: number[], layers: LayerConfig[], samples: number, batchSize: number): Promise<{ loss: number[]; parameters: number[] }> {
   const random = new Random(7);
-  const features = inputShape.reduce((a, b) => a * b, 1);
-  const x = Float32Array.from({ length: samples * features }, () => random.uniform());
-  const y = Uint8Array.from({ length: samples }, () => Math.floor(random.uniform() * 10));
+  const { x, y } = randomClassification(random, samples, inputShape.reduce((a, b) => a * b, 1));
   const net = await Network.create({ inputShape, layers, backend: 'wasm', seed: 3 });
   const trainer = new Trainer(net, { optimizer: { name: 'adam', learningRate: 1e-3 }, batchSize });
   const { loss } = await trainer.fit(x, y, { epochs: 2 });
-  const parameters = net.getWeights().flatMap((layer) => Object.values(layer).flatMap((values: Float32Array) => Array.from(values)));
+  const parameters = flatParameters(net);
   net.dispose();
   return { loss, parameters };
 }

@@ -1,6 +1,7 @@
 // The worker's side of test/browser/threads.test.ts: the wasm backend's status here, and an
 // MLP trained on it whose products are large enough to be split over threads.
 import { availableBackends, Network, Random, Trainer, type BackendStatus } from 'ferronet';
+import { flatParameters, randomClassification } from '../../seeded-training.js';
 
 export interface WorkerResult {
   status: BackendStatus | undefined;
@@ -11,9 +12,7 @@ export interface WorkerResult {
 async function train(): Promise<WorkerResult> {
   const status = (await availableBackends()).find((entry) => entry.name === 'wasm');
   const random = new Random(7);
-  const samples = 512;
-  const x = Float32Array.from({ length: samples * 256 }, () => random.uniform());
-  const y = Uint8Array.from({ length: samples }, () => Math.floor(random.uniform() * 10));
+  const { x, y } = randomClassification(random, 512, 256);
   const net = await Network.create({
     inputShape: [256],
     layers: [{ units: 256, activation: 'relu' }, { units: 128, activation: 'tanh' }, { units: 10, activation: 'softmax' }],
@@ -21,8 +20,7 @@ async function train(): Promise<WorkerResult> {
     seed: 3,
   });
   const { loss } = await new Trainer(net, { optimizer: { name: 'adam', learningRate: 1e-3 }, batchSize: 128 }).fit(x, y, { epochs: 2 });
-  const parameters = net.getWeights().flatMap((layer) => Object.values(layer).flatMap((values: Float32Array) => Array.from(values)));
-  return { status, loss, parameters };
+  return { status, loss, parameters: flatParameters(net) };
 }
 
 train().then(
