@@ -1,12 +1,31 @@
 /** Shared test utilities: seeded data and tolerant comparisons. */
 
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { relaxedSimd } from 'wasm-feature-detect';
 import { BUNDLED_WASM_URL, loadWasmBackend } from '../ts/backends/wasm/index.js';
 import { loadBackend, type Backend, type BackendName, type BackendStatus, type LayerWeights } from '../ts/index.js';
 import { Random } from '../ts/random.js';
+
+const ROOT = join(import.meta.dirname, '..');
+
+/**
+ * Runs the repository's `script` (a path from its root) in a Node child process with tsx,
+ * after `nodeFlags`, and parses the JSON it prints: for runs that must have a process of their
+ * own, since a process loads one wasm module once.
+ */
+export function runJsonChild<T>(script: string, args: readonly string[] = [], nodeFlags: readonly string[] = []): Promise<T> {
+  return new Promise((done, fail) => {
+    const argv = [...nodeFlags, '--import', 'tsx', join(ROOT, script), ...args];
+    execFile(process.execPath, argv, { cwd: ROOT, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) fail(new Error(`${error.message}\n${stderr}`));
+      else done(JSON.parse(stdout) as T);
+    });
+  });
+}
 
 /** The backends compared against the ts reference. Each must load: npm test runs after setup. */
 export const COMPILED_BACKENDS = ['native', 'wasm'] as const satisfies readonly BackendName[];

@@ -6,14 +6,10 @@
  * (else the build is not relaxed) and match ts as closely as simd128 does; training must match ts.
  */
 
-import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import { relaxedSimd } from 'wasm-feature-detect';
 import type { BackendStatus } from '../../ts/index.js';
-import { expectClose, largestMagnitude } from '../helpers.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { expectClose, largestMagnitude, runJsonChild } from '../helpers.js';
 
 interface Run {
   status: BackendStatus;
@@ -30,13 +26,7 @@ it('this Node does not validate relaxed-simd by default, so it loads the simd128
 });
 
 it('with the flag: loads the threaded relaxed-simd build, whose fused GEMM and training match ts', async () => {
-  const run = await new Promise<Run>((done, fail) => {
-    const args = ['--experimental-wasm-relaxed-simd', '--import', 'tsx', join(ROOT, 'test/backends/wasm-relaxed-run.ts')];
-    execFile(process.execPath, args, { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) fail(new Error(`${error.message}\n${stderr}`));
-      else done(JSON.parse(stdout) as Run);
-    });
-  });
+  const run = await runJsonChild<Run>('test/backends/wasm-relaxed-run.ts', [], ['--experimental-wasm-relaxed-simd']);
   expect(run.status).toMatchObject({ name: 'wasm', available: true, instructionSet: 'wasm-relaxed-simd' });
   const scale = largestMagnitude(Float32Array.from(run.tsGemm));
   expectClose(Float32Array.from(run.relaxedGemm), Float32Array.from(run.tsGemm), 1e-5, scale);

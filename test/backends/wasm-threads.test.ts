@@ -5,15 +5,11 @@
  * The browser's side (cross-origin isolation, main thread or worker) is test/browser/threads.test.ts.
  */
 
-import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { availableBackends, setWasmThreads, type BackendStatus } from '../../ts/index.js';
 import { browserPlatform } from '../../ts/platform/browser.js';
-import { expectedStatuses, wasmInstructionSet } from '../helpers.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { expectedStatuses, runJsonChild, wasmInstructionSet } from '../helpers.js';
 
 interface Run {
   status: BackendStatus;
@@ -22,13 +18,7 @@ interface Run {
 }
 
 function trainWith(threads: number): Promise<Run> {
-  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-  return new Promise((done, fail) => {
-    execFile(tsx, [join(ROOT, 'test/backends/wasm-threads-run.ts'), String(threads)], { cwd: ROOT, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) fail(new Error(`${error.message}\n${stderr}`));
-      else done(JSON.parse(stdout) as Run);
-    });
-  });
+  return runJsonChild<Run>('test/backends/wasm-threads-run.ts', [String(threads)]);
 }
 
 describe('threaded and single-threaded wasm modules', () => {
