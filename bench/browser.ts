@@ -10,23 +10,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { build } from 'vite';
+import { buildPage } from '../test/browser/build-page.js';
 import { CHROMIUM, CHROMIUM_FLAGS, CHROMIUM_MISSING } from '../test/browser/chromium.js';
 import { CROSS_ORIGIN_ISOLATION, serveDirectory } from '../test/browser/static-server.js';
 import type { BrowserMeasurement, BrowserRequest } from './browser/worker.js';
 
 if (CHROMIUM_MISSING !== null) throw new Error(CHROMIUM_MISSING);
-const ROOT = join(import.meta.dirname, '..');
 const json = process.argv.includes('--json');
 const scratch = await mkdtemp(join(tmpdir(), 'ferronet-bench-browser-'));
-await build({
-  configFile: false,
-  root: join(ROOT, 'bench/browser'),
-  logLevel: 'warn',
-  resolve: { alias: { ferronet: join(ROOT, 'ts/browser.ts') } },
-  worker: { format: 'es' },
-  build: { outDir: scratch, emptyOutDir: true },
-});
+await buildPage('bench/browser', scratch);
 const server = await serveDirectory(scratch, CROSS_ORIGIN_ISOLATION);
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
 try {

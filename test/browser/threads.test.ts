@@ -10,14 +10,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendStatus } from '../../ts/index.js';
 import type { WorkerResult } from './threads/worker.js';
+import { buildPage } from './build-page.js';
 import { CHROMIUM, CHROMIUM_FLAGS, CHROMIUM_MISSING } from './chromium.js';
 import { CROSS_ORIGIN_ISOLATION, serveDirectory } from './static-server.js';
 
-const ROOT = join(import.meta.dirname, '../..');
 const NOT_ISOLATED =
   'shared memory needs a cross-origin isolated page: serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp';
 const MAIN_THREAD = "a page's main thread may not block (Atomics.wait), which the threads' hand-offs need: train in a Web Worker (trainInWorker) to use threads";
@@ -48,15 +47,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)('wasm threads in Chromium', () => {
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'ferronet-threads-'));
-    await build({
-      configFile: false,
-      root: join(ROOT, 'test/browser/threads'),
-      logLevel: 'warn',
-      resolve: { alias: { ferronet: join(ROOT, 'ts/browser.ts') } },
-      // Module workers: the training worker starts the pool's workers itself.
-      worker: { format: 'es' },
-      build: { outDir: join(scratch, 'site'), emptyOutDir: true },
-    });
+    await buildPage('test/browser/threads', join(scratch, 'site'));
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
   }, 60_000);
 
