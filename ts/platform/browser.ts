@@ -32,7 +32,7 @@ export const browserPlatform: Platform = {
         resolve();
       };
       worker.onerror = (event) => {
-        reject(new Error(`a wasm pool thread failed to start: ${event.message}`));
+        reject(new Error(`a wasm pool thread failed to start: ${event.message || 'its script did not load'}`));
       };
       worker.postMessage({ module, memory });
     });

@@ -10,8 +10,6 @@ import type { LossName } from '../../losses/index.js';
 import type * as bindings from './generated/ferronet_wasm.js';
 import type { WasmBindings } from './index.js';
 
-type Bindings = WasmBindings;
-
 interface ModuleData extends TrainingData {
   x: bindings.Tensor;
   y: bindings.Tensor;
@@ -19,7 +17,7 @@ interface ModuleData extends TrainingData {
 
 export class WasmModel extends RustModel<bindings.Model> implements BackendModel {
   constructor(
-    private readonly wasm: Bindings,
+    private readonly wasm: WasmBindings,
     private readonly memory: WebAssembly.Memory,
     inputShape: readonly number[],
     layers: readonly ResolvedLayer[],
