@@ -62,6 +62,17 @@ impl Microkernel for Avx512 {
         // AVX-512F (the kernel is only selected, or tested, after detecting it).
         unsafe { kernel_avx512f(k, alpha, a, b, beta, c, rsc) }
     }
+
+    unsafe fn transpose_8x8(
+        src: *const f32,
+        src_stride: usize,
+        rows: usize,
+        dst: *mut f32,
+        dst_stride: usize,
+    ) {
+        // SAFETY: the caller upholds the trait's contract; AVX-512F implies AVX.
+        unsafe { super::avx2::transpose_8x8_avx(src, src_stride, rows, dst, dst_stride) }
+    }
 }
 
 #[target_feature(enable = "avx512f")]

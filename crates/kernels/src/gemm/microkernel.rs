@@ -40,6 +40,39 @@ pub(crate) trait Microkernel {
     /// - When `beta == 0`, C must be written without being read (it may hold NaN or garbage).
     /// - The CPU supports the instruction set the implementation is compiled for.
     unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize);
+
+    /// The step of packing an operand whose rows run along the depth (A as stored, B
+    /// transposed), where each panel column gathers floats from different rows: reads `rows`
+    /// (1 to 8) runs of 8 floats, run `r` at `src + r * src_stride`, and writes 8 runs of 8
+    /// floats, run `c` at `dst + c * dst_stride`, with `dst[c * dst_stride + r]` =
+    /// `src[r * src_stride + c]` for `r < rows` and zero beyond. The runs are written in
+    /// order, `c = 0` first, so where `dst_stride < 8` each run overwrites the previous
+    /// one's overlap. Plain loops here; an instruction set with wide shuffles transposes in
+    /// registers instead.
+    ///
+    /// # Safety
+    /// The reads and writes above are in bounds, and no run written overlaps a run read.
+    #[inline(always)]
+    unsafe fn transpose_8x8(
+        src: *const f32,
+        src_stride: usize,
+        rows: usize,
+        dst: *mut f32,
+        dst_stride: usize,
+    ) {
+        for c in 0..8 {
+            for r in 0..8 {
+                // SAFETY: in bounds by the caller's contract.
+                unsafe {
+                    *dst.add(c * dst_stride + r) = if r < rows {
+                        *src.add(r * src_stride + c)
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+    }
 }
 
 /// One SIMD register of `LANES` floats: the operations a microkernel is made of. Each

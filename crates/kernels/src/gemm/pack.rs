@@ -69,22 +69,35 @@ pub(crate) fn pack_a_panel<K: Microkernel>(
             }
         }
     } else {
-        // Rows of op(A) are contiguous: read each along the depth and scatter it by MR, so
-        // reads stream and the writes stay inside one L1-sized panel.
+        // Rows of op(A) are contiguous: transpose 8 rows x 8 depth steps at a time.
         if height < K::MR {
             out.fill(0.0);
         }
-        // Eight depth steps at a time: each row contributes a short contiguous run, and
-        // the eight panel columns they fill are 8 * MR consecutive floats.
-        const STEP: usize = 8;
-        let whole = depth - depth % STEP;
-        for (chunk, dst) in out[..whole * K::MR].chunks_exact_mut(STEP * K::MR).enumerate() {
-            for i in 0..height {
-                if let Some(src) = a.row(row0 + i, col0 + chunk * STEP, STEP) {
-                    for (d, &x) in src.iter().enumerate() {
-                        dst[d * K::MR + i] = x;
+        let whole = depth - depth % 8;
+        // The last group of rows first: its blocks write all 8 lanes of a column (zeros past
+        // `height`), and when that runs past MR into the next column, the next column's own
+        // rows are written afterwards, by the first group or the next block of depth.
+        for i0 in (0..height).step_by(8).rev() {
+            let rows = 8.min(height - i0);
+            let spills = i0 + 8 > K::MR;
+            for p0 in (0..whole).step_by(8) {
+                let last_column_spills = spills && p0 + 8 == depth;
+                let start = (row0 + i0) * a.row_stride + col0 + p0;
+                let src = &a.data[start..start + (rows - 1) * a.row_stride + 8];
+                if last_column_spills {
+                    // The last column's spill would leave the panel: copy it element by element.
+                    for (i, run) in src.chunks(a.row_stride).enumerate() {
+                        for (d, &x) in run[..8].iter().enumerate() {
+                            out[(p0 + d) * K::MR + i0 + i] = x;
+                        }
                     }
+                    continue;
                 }
+                let dst = &mut out[p0 * K::MR + i0..][..7 * K::MR + 8];
+                // SAFETY: the `rows` runs read are rows row0+i0.. of op(A) from depth p0, 8
+                // floats each, inside `src` (checked by slicing); the 8 runs written start at
+                // panel columns p0.., lane i0, inside `dst` (checked by slicing).
+                unsafe { K::transpose_8x8(src.as_ptr(), a.row_stride, rows, dst.as_mut_ptr(), K::MR) };
             }
         }
         for i in 0..height {
@@ -121,16 +134,30 @@ pub(crate) fn pack_b_panels<K: Microkernel>(
             }
         }
     } else {
-        // op(B) is stored column-major (B transposed): read each column along the depth and
-        // scatter it by NR.
+        // op(B) is stored column-major (B transposed): transpose 8 columns x 8 depth steps
+        // at a time when NR is a multiple of 8, so that a block never leaves its panel row;
+        // otherwise (and for the last depth steps) scatter each column by NR.
+        let whole = if K::NR % 8 == 0 { depth - depth % 8 } else { 0 };
         for (q, panel) in out.chunks_exact_mut(panel_len).enumerate() {
             let width = K::NR.min(cols - q * K::NR);
             if width < K::NR {
                 panel.fill(0.0);
             }
+            for j0 in (0..width).step_by(8) {
+                let rows = 8.min(width - j0);
+                let start = (col0 + q * K::NR + j0) * b.col_stride + row0;
+                for p0 in (0..whole).step_by(8) {
+                    let src = &b.data[start + p0..start + p0 + (rows - 1) * b.col_stride + 8];
+                    let dst = &mut panel[p0 * K::NR + j0..][..7 * K::NR + 8];
+                    // SAFETY: the `rows` runs read are columns col0+q*NR+j0.. of op(B) from
+                    // depth p0, 8 floats each, inside `src`; the 8 runs written are panel rows
+                    // p0..p0+8, lanes j0..j0+8 <= NR, inside `dst` (both checked by slicing).
+                    unsafe { K::transpose_8x8(src.as_ptr(), b.col_stride, rows, dst.as_mut_ptr(), K::NR) };
+                }
+            }
             for j in 0..width {
-                if let Some(src) = b.column(row0, col0 + q * K::NR + j, depth) {
-                    for (dst, &x) in panel.chunks_exact_mut(K::NR).zip(src) {
+                if let Some(src) = b.column(row0 + whole, col0 + q * K::NR + j, depth - whole) {
+                    for (dst, &x) in panel[whole * K::NR..].chunks_exact_mut(K::NR).zip(src) {
                         dst[j] = x;
                     }
                 }
