@@ -10,6 +10,7 @@
 
 use crate::buffer::{grow, product, zeroed, MAX_BUFFER_FLOATS};
 use crate::error::{check_len, checked_area, ShapeError};
+use crate::gemm::threads::with_team;
 use crate::layers::{self, Backward, Layer, LayerConfig, Mode, Param};
 use crate::random::Xoshiro128;
 use crate::{Loss, Optimizer};
@@ -514,6 +515,18 @@ impl Model {
     /// per call (not per batch) keeps that guarantee cheap; callers choose how many batches a
     /// call covers.
     pub fn train_batches(
+        &mut self,
+        x: &[f32],
+        y: &[f32],
+        samples: usize,
+        batches: Batches<'_>,
+        records: BatchRecords<'_>,
+    ) -> Result<TrainOutcome, ModelError> {
+        // Batch after batch of products: keep the pool's threads spinning between them.
+        with_team(|| self.train_batches_on_team(x, y, samples, batches, records))
+    }
+
+    fn train_batches_on_team(
         &mut self,
         x: &[f32],
         y: &[f32],

@@ -823,3 +823,82 @@ fn class_indices_are_one_hot_rows_batch_by_batch() {
         "y: expected length 40 (rows*outputs, or rows class indices), got 10"
     );
 }
+
+/// Training runs on a team (gemm/threads.rs) whose helpers take whole output tiles and
+/// layer parts: any pool size gives the same losses and parameters, bit for bit, for an
+/// MLP whose products are split and a convolution whose batch is cut into parts.
+#[cfg(feature = "threads")]
+#[test]
+fn training_is_bit_identical_across_pool_sizes() {
+    let mlp = || {
+        model(
+            300,
+            &[(256, Activation::Relu), (10, Activation::Softmax)],
+            &mut Rng::new(29),
+        )
+    };
+    let cnn = || {
+        let mut cnn = Model::new(&[28, 28, 8]).unwrap();
+        let conv = LayerConfig::Conv2d {
+            filters: 16,
+            kernel_size: [3, 3],
+            strides: [1, 1],
+            padding: layers::Padding::Same,
+            activation: "relu".to_owned(),
+            alpha: 0.0,
+            use_bias: true,
+        };
+        cnn.add_layer(&conv).unwrap();
+        cnn.add_layer(&LayerConfig::Flatten {}).unwrap();
+        cnn.add_layer(&LayerConfig::dense(10, Activation::Softmax))
+            .unwrap();
+        let mut rng = Rng::new(31);
+        for index in 0..cnn.parameter_count() {
+            let len = cnn.parameter(index).unwrap().len();
+            cnn.set_parameter(index, &rng.uniform_vec(len, -0.1, 0.1))
+                .unwrap();
+        }
+        cnn
+    };
+    let cases: [(&str, &dyn Fn() -> Model, usize, usize); 2] = [("mlp", &mlp, 256, 64), ("cnn", &cnn, 24, 8)];
+    for (name, build, samples, batch_size) in cases {
+        let inputs = build().inputs();
+        let x = Rng::new(37).uniform_vec(samples * inputs, -1.0, 1.0);
+        let y: Vec<f32> = (0..samples * 10)
+            .map(|i| f32::from(u8::from(i % 10 == (i / 10) % 7)))
+            .collect();
+        let indices: Vec<u32> = (0..2).flat_map(|_| all_rows(samples)).collect();
+        let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut net = build();
+            let config = TrainingConfig::new(
+                Loss::CategoricalCrossEntropy,
+                Optimizer::Sgd { learning_rate: 0.1 },
+            );
+            net.configure_training(config).unwrap();
+            let run = pool
+                .install(|| train(&mut net, (&x, &y, samples), &indices, batch_size))
+                .unwrap();
+            assert_eq!(run.outcome.batches, indices.len() / batch_size, "{name}");
+            let losses: Vec<u64> = run.losses.iter().map(|l| l.to_bits()).collect();
+            (
+                losses,
+                parameters(&net).iter().map(|p| bits(p)).collect::<Vec<_>>(),
+            )
+        };
+        let one = run(1);
+        assert!(
+            one.0.iter().all(|&l| f64::from_bits(l).is_finite()),
+            "{name}: a loss is not finite"
+        );
+        let untrained: Vec<Vec<u32>> = parameters(&build()).iter().map(|p| bits(p)).collect();
+        assert_ne!(untrained, one.1, "{name}: training changed nothing");
+        for threads in [2, 3] {
+            assert!(run(threads) == one, "{name}: {threads} threads differ from one");
+        }
+    }
+}
