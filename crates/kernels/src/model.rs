@@ -10,7 +10,7 @@
 
 use crate::buffer::{grow, product, zeroed, MAX_BUFFER_FLOATS};
 use crate::error::{check_len, checked_area, ShapeError};
-use crate::gemm::threads::with_team;
+use crate::gemm::threads::{for_each_part, with_team};
 use crate::layers::{self, Backward, Layer, LayerConfig, Mode, Param};
 use crate::random::Xoshiro128;
 use crate::{Loss, Optimizer};
@@ -769,23 +769,47 @@ fn update(layers: &mut [Box<dyn Layer>], config: TrainingConfig, step: u32) -> R
     let decoupled = matches!(config.optimizer, Optimizer::AdamW { .. });
     let shrink = 1.0 - config.optimizer.learning_rate() * decay;
     for param in layers.iter_mut().flat_map(|layer| layer.params_mut()) {
-        if !param.trained {
+        let Param {
+            values,
+            gradient,
+            state,
+            trained: true,
+            decays,
+        } = param
+        else {
             continue;
-        }
-        if param.decays && decay != 0.0 {
-            if decoupled {
-                param.values.iter_mut().for_each(|p| *p *= shrink);
-            } else {
-                let pairs = param.gradient.iter_mut().zip(&param.values);
-                pairs.for_each(|(g, &p)| *g += decay * p);
+        };
+        let decays = *decays && decay != 0.0;
+        // Every element on its own, so parts of a buffer may go to different threads (a
+        // lone thread's serial stretch in each step otherwise) and give the same bits.
+        let mut state_parts: Vec<_> = state
+            .iter_mut()
+            .map(|buffer| buffer.chunks_mut(UPDATE_PART))
+            .collect();
+        let parts = values
+            .chunks_mut(UPDATE_PART)
+            .zip(gradient.chunks_mut(UPDATE_PART))
+            .map(|(values, gradient)| {
+                let state: Vec<&mut [f32]> = state_parts.iter_mut().filter_map(Iterator::next).collect();
+                (values, gradient, state)
+            });
+        for_each_part(parts, |(values, gradient, mut state)| {
+            if decays {
+                if decoupled {
+                    values.iter_mut().for_each(|p| *p *= shrink);
+                } else {
+                    let pairs = gradient.iter_mut().zip(&*values);
+                    pairs.for_each(|(g, &p)| *g += decay * p);
+                }
             }
-        }
-        config
-            .optimizer
-            .update(step, &mut param.values, &param.gradient, &mut param.state)?;
+            Ok::<(), ModelError>(config.optimizer.update(step, values, gradient, &mut state)?)
+        })?;
     }
     Ok(())
 }
+
+/// Floats of a parameter buffer per part of an update: 128 KiB of each of its buffers.
+const UPDATE_PART: usize = 1 << 15;
 
 fn parameter_index_error(index: usize, count: usize) -> ModelError {
     ModelError::new(

@@ -210,7 +210,7 @@ impl Optimizer {
         step: u32,
         params: &mut [f32],
         gradients: &[f32],
-        state: &mut [Vec<f32>],
+        state: &mut [&mut [f32]],
     ) -> Result<(), ShapeError> {
         match (self, state) {
             (Optimizer::Sgd { learning_rate }, []) => sgd_update(learning_rate, params, gradients),
