@@ -897,18 +897,43 @@ fn gather<'a>(
             &y[first * target_width..end * target_width],
         ));
     }
-    batch_x.clear();
-    batch_y.clear();
-    for &index in batch {
-        let i = index as usize;
-        if i >= samples {
-            return Err(out_of_range(index));
-        }
-        batch_x.extend_from_slice(&x[i * inputs..(i + 1) * inputs]);
-        batch_y.extend_from_slice(&y[i * target_width..(i + 1) * target_width]);
+    if let Some(&index) = batch.iter().find(|&&index| index as usize >= samples) {
+        return Err(out_of_range(index));
     }
+    let rows = batch.len();
+    grow(
+        "rows",
+        batch_x,
+        checked_area("rows", "rows*inputs", rows, inputs)?,
+    )?;
+    grow(
+        "rows",
+        batch_y,
+        checked_area("rows", "rows*targets", rows, target_width)?,
+    )?;
+    let (batch_x, batch_y) = (&mut batch_x[..rows * inputs], &mut batch_y[..rows * target_width]);
+    // Rows picked from all over the data set wait on memory: parts of the batch, gathered
+    // by the team's threads at once, wait together.
+    let parts = batch
+        .chunks(GATHER_PART_ROWS)
+        .zip(batch_x.chunks_mut(GATHER_PART_ROWS * inputs))
+        .zip(batch_y.chunks_mut(GATHER_PART_ROWS * target_width));
+    for_each_part(parts, |((indices, x_rows), y_rows)| {
+        let rows = x_rows
+            .chunks_exact_mut(inputs)
+            .zip(y_rows.chunks_exact_mut(target_width));
+        for (&index, (x_row, y_row)) in indices.iter().zip(rows) {
+            let i = index as usize;
+            x_row.copy_from_slice(&x[i * inputs..(i + 1) * inputs]);
+            y_row.copy_from_slice(&y[i * target_width..(i + 1) * target_width]);
+        }
+        Ok::<(), ModelError>(())
+    })?;
     Ok((batch_x, batch_y))
 }
+
+/// Rows per part of a gathered batch: 32 rows of 784 floats are 100 KB.
+const GATHER_PART_ROWS: usize = 32;
 
 fn save_parameters(layers: &[Box<dyn Layer>], checkpoint: &mut [f32]) {
     let mut rest = checkpoint;
