@@ -16,6 +16,7 @@ use crate::random::Xoshiro128;
 use crate::{Loss, Optimizer};
 use serde::Deserialize;
 use std::fmt;
+use std::slice::ChunksMut;
 
 /// An argument the model cannot accept: which one, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -522,11 +523,25 @@ impl Model {
         batches: Batches<'_>,
         records: BatchRecords<'_>,
     ) -> Result<TrainOutcome, ModelError> {
-        // Batch after batch of products: keep the pool's threads spinning between them.
-        with_team(|| self.train_batches_on_team(x, y, samples, batches, records))
+        // Batch after batch of products: keep the pool's threads spinning between them,
+        // unless the batches are too small for any product to be split (a team would only
+        // cost its start on every call and a core spinning for nothing).
+        let largest_batch = batches
+            .ends
+            .iter()
+            .scan(0, |start, &end| {
+                Some(end.saturating_sub(std::mem::replace(start, end)))
+            })
+            .max()
+            .unwrap_or(0);
+        let floats: usize = self.params().map(|param| param.values.len()).sum();
+        if (largest_batch as usize).saturating_mul(floats) < TEAM_MIN_WORK {
+            return self.run_batches(x, y, samples, batches, records);
+        }
+        with_team(|| self.run_batches(x, y, samples, batches, records))
     }
 
-    fn train_batches_on_team(
+    fn run_batches(
         &mut self,
         x: &[f32],
         y: &[f32],
@@ -781,16 +796,29 @@ fn update(layers: &mut [Box<dyn Layer>], config: TrainingConfig, step: u32) -> R
         };
         let decays = *decays && decay != 0.0;
         // Every element on its own, so parts of a buffer may go to different threads (a
-        // lone thread's serial stretch in each step otherwise) and give the same bits.
-        let mut state_parts: Vec<_> = state
-            .iter_mut()
-            .map(|buffer| buffer.chunks_mut(UPDATE_PART))
-            .collect();
+        // lone thread's serial stretch in each step otherwise) and give the same bits. The
+        // parts' state slices live in arrays: a step allocates nothing.
+        let state_count = state.len();
+        if state_count > MAX_STATE_BUFFERS {
+            return Err(ModelError::new(
+                "state",
+                format!("expected at most {MAX_STATE_BUFFERS} optimizer state buffers, got {state_count}"),
+            ));
+        }
+        let mut state_parts: [Option<ChunksMut<'_, f32>>; MAX_STATE_BUFFERS] = [None, None];
+        for (slot, buffer) in state_parts.iter_mut().zip(state.iter_mut()) {
+            *slot = Some(buffer.chunks_mut(UPDATE_PART));
+        }
         let parts = values
             .chunks_mut(UPDATE_PART)
             .zip(gradient.chunks_mut(UPDATE_PART))
             .map(|(values, gradient)| {
-                let state: Vec<&mut [f32]> = state_parts.iter_mut().filter_map(Iterator::next).collect();
+                let mut state: [&mut [f32]; MAX_STATE_BUFFERS] = Default::default();
+                for (slot, chunks) in state.iter_mut().zip(&mut state_parts) {
+                    if let Some(part) = chunks.as_mut().and_then(Iterator::next) {
+                        *slot = part;
+                    }
+                }
                 (values, gradient, state)
             });
         for_each_part(parts, |(values, gradient, mut state)| {
@@ -802,11 +830,20 @@ fn update(layers: &mut [Box<dyn Layer>], config: TrainingConfig, step: u32) -> R
                     pairs.for_each(|(g, &p)| *g += decay * p);
                 }
             }
-            Ok::<(), ModelError>(config.optimizer.update(step, values, gradient, &mut state)?)
+            let state = &mut state[..state_count];
+            Ok::<(), ModelError>(config.optimizer.update(step, values, gradient, state)?)
         })?;
     }
     Ok(())
 }
+
+/// Below this many multiply-adds per batch in the forward pass (about rows x parameters),
+/// training runs without a team: 2^20 is a quarter of the smallest product that is split
+/// (`gemm/threads.rs`), and the planar network's 400 x 17 is far below.
+const TEAM_MIN_WORK: usize = 1 << 20;
+
+/// The most state buffers an optimizer keeps per parameter (Adam's m and v).
+const MAX_STATE_BUFFERS: usize = 2;
 
 /// Floats of a parameter buffer per part of an update: 128 KiB of each of its buffers.
 const UPDATE_PART: usize = 1 << 15;

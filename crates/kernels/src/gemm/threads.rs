@@ -93,13 +93,19 @@ pub(crate) fn for_each_part<T: Send, E: Send>(
     f: impl Fn(T) -> Result<(), E> + Send + Sync,
 ) -> Result<(), E> {
     use rayon::iter::{IndexedParallelIterator, IntoParallelIterator, ParallelIterator};
+    // One part (a small buffer, a small batch) runs here, before any question to the pool
+    // and without collecting a list: small networks meet it several times a step.
+    let Some(first) = items.next() else {
+        return Ok(());
+    };
+    let Some(second) = items.next() else {
+        return f(first);
+    };
+    let mut items = [first, second].into_iter().chain(items);
     if rayon::current_num_threads() <= 1 {
         return items.try_for_each(f);
     }
     let items: Vec<T> = items.collect();
-    if items.len() <= 1 {
-        return items.into_iter().try_for_each(f);
-    }
     if let Some(team) = team::current() {
         return team.run_items(items, f);
     }
