@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIRECTORY } from '../../ts/datasets/fashion-mnist.js';
 import { Random } from '../../ts/random.js';
-import { CLI, expectOneLineError, ferronetIn, writeBarImages } from './helpers.js';
+import { CLI, expectOneLineError, ferronetIn, NATIVE_COMPUTE, writeBarImages } from './helpers.js';
 
 const directory = await mkdtemp(join(tmpdir(), 'ferronet-cli-'));
 const ferronet = ferronetIn(directory);
@@ -57,7 +57,7 @@ describe('train planar, then evaluate and predict', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.split('\n');
-    expect(lines[0]).toBe('training 2 → 4 tanh → 1 sigmoid on planar with the native backend');
+    expect(lines[0]).toBe(`training 2 → 4 tanh → 1 sigmoid on planar with the native backend (${NATIVE_COMPUTE})`);
     // The summary (net.summary()) comes before the epochs.
     expect(lines[2]).toMatch(/^Layer \(type\) +Output Shape +Param #$/);
     expect(lines[4]).toMatch(/^layers\[0\] \(dense\) +\[4\] +12$/);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FASHION_MNIST_DIRECTORY } from '../../ts/datasets/fashion-mnist.js';
 import { Random } from '../../ts/random.js';
-import { CLI, expectOneLineError, ferronetIn, writeBarImages } from './helpers.js';
+import { CLI, expectOneLineError, ferronetIn, NATIVE_COMPUTE, writeBarImages } from './helpers.js';
 
 const directory = await mkdtemp(join(tmpdir(), 'ferronet-cnn-'));
 const ferronet = ferronetIn(directory);
@@ -40,7 +40,7 @@ describe('train --model cnn', () => {
     expect(code).toBe(0);
     const lines = stdout.split('\n');
     expect(lines[0]).toBe(
-      'training 4x4x1 → conv2d 32 3x3 same relu → maxPool2d 2x2 → batchNorm → conv2d 64 3x3 same relu → maxPool2d 2x2 → flatten → dropout 0.25 → 128 relu → 10 softmax on fashion-mnist with the native backend',
+      `training 4x4x1 → conv2d 32 3x3 same relu → maxPool2d 2x2 → batchNorm → conv2d 64 3x3 same relu → maxPool2d 2x2 → flatten → dropout 0.25 → 128 relu → 10 softmax on fashion-mnist with the native backend (${NATIVE_COMPUTE})`,
     );
     const summary = lines.slice(lines.findIndex((line) => line.startsWith('Layer (type)')));
     expect(summary[2]).toMatch(/^layers\[0\] \(conv2d\) +\[4, 4, 32\] +320$/);

@@ -2,15 +2,20 @@
 
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'vitest';
 import type { Random } from '../../ts/random.js';
 import { idx } from '../datasets/make-idx.js';
+import { nativeInstructionSet } from '../helpers.js';
 
 /** The built command (dist/cli/main.js, made by `npm run build`). */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** What `train`'s first line says the native backend computes with: this CPU's kernels (read from /proc/cpuinfo) on all its threads. */
+export const NATIVE_COMPUTE = `${nativeInstructionSet()}, ${availableParallelism()} thread${availableParallelism() === 1 ? '' : 's'}`;
 
 /** How a run of the command ended. */
 export interface Run {

@@ -3,6 +3,7 @@
  * elsewhere (CI logs), or one JSON object per line for scripts.
  */
 
+import type { Backend } from '../backends/backend.js';
 import { describeLayer } from '../layers/index.js';
 import type { Network } from '../network.js';
 import type { EpochLogs, FitProgress } from '../trainer.js';
@@ -48,6 +49,12 @@ export function duration(seconds: number): string {
   const s = Math.round(seconds);
   const clock = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
   return s >= 3600 ? `${Math.floor(s / 3600)}:${clock.padStart(5, '0')}` : clock;
+}
+
+/** What a backend computes with, for people: `avx512, 2 threads`, or `wasm-simd, 1 thread: <why>`. */
+export function describeCompute(backend: Pick<Backend, 'instructionSet' | 'threads' | 'threadsReason'>): string {
+  const threads = `${backend.instructionSet}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
+  return backend.threadsReason === undefined ? threads : `${threads}: ${backend.threadsReason}`;
 }
 
 /** A network's layers for people: `2 → 4 tanh → 1 sigmoid`, `28x28x1 → conv2d 32 3x3 same relu → … → 10 softmax`. */

@@ -1,6 +1,7 @@
 /** `ferronet train DATASET`: trains, reports, saves the model and draws its pictures. */
 
 import { BACKEND_NAMES, type BackendName } from '../backends/backend.js';
+import { loadBackend } from '../backends/index.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIRECTORY } from '../datasets/fashion-mnist.js';
 import { ACTIVATIONS, formatShape, INITIALIZERS, type ActivationName, type InitializerName, type LayerConfig } from '../layers/index.js';
 import { Network, type LayerWeights } from '../network.js';
@@ -28,7 +29,7 @@ import {
 } from './data.js';
 import { makeParent, writePicture } from './files.js';
 import { architectureTitle, checkModelFitsData, cnnLayers, MODEL_NAMES, mlpLayers, modelJson, modelName, readModelFile, type ModelChoice, type ModelFile } from './model.js';
-import { count, describeLayers, duration, percent, Reporter, type OutputMode, type Terminal } from './report.js';
+import { count, describeCompute, describeLayers, duration, percent, Reporter, type OutputMode, type Terminal } from './report.js';
 
 /** The data sets `train` knows. */
 export const DATASETS = ['planar', 'fashion-mnist', 'csv'] as const;
@@ -177,7 +178,8 @@ export async function train(argv: string[], out: Terminal, err: Terminal): Promi
   const trainer = resumed === null ? await newTrainer(settings, prepared, modelFile) : checkResumed(resumed.trainer, settings, prepared);
   const { network } = trainer;
   network.metadata = { data: encoding };
-  report.info(`training ${describeLayers(network)} on ${settings.dataset} with the ${network.backend} backend`);
+  const compute = describeCompute(await loadBackend(network.backend));
+  report.info(`training ${describeLayers(network)} on ${settings.dataset} with the ${network.backend} backend (${compute})`);
   const sizes = [`${count(training.count)} training`, validation && `${count(validation.count)} validation`, test && `${count(test.count)} test`].filter(Boolean);
   const epochs = resumed === null ? `${count(settings.epochs)} epoch${settings.epochs === 1 ? '' : 's'}` : `epochs ${trainer.epochsTrained + 1} to ${settings.epochs} (from ${settings.resume as string})`;
   report.info(`  ${sizes.join(', ')} examples; ${describeTrainer(trainer)}, ${epochs}, seed ${trainer.seed}`);
