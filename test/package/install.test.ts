@@ -169,7 +169,7 @@ async function trainInNode(): Promise<Outcome & { resolved: string }> {
 /** `npx ferronet train planar` in the consumer project: the backend it names and its final accuracy. */
 async function trainWithCli(): Promise<{ backend: string | undefined; accuracy: number }> {
   const stdout = expectSuccess(await run('npx', ['--no-install', 'ferronet', 'train', 'planar', '--out', 'planar.fnet'], project, consumerEnv));
-  const backend = /^training .* with the (\w+) backend$/m.exec(stdout)?.[1];
+  const backend = /^training .* with the (\w+) backend \(.*\)$/m.exec(stdout)?.[1];
   const accuracy = /^trained .*accuracy ([\d.]+)%$/m.exec(stdout)?.[1];
   expect(accuracy, stdout).toBeDefined();
   return { backend, accuracy: Number(accuracy) / 100 };
