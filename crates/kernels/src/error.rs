@@ -48,6 +48,18 @@ pub(crate) fn check_len<T>(
     }
 }
 
+/// Checks that `slice` holds `rows` rows of `width`, the product itself checked for overflow,
+/// both errors naming `argument` with `rule`.
+pub(crate) fn check_rows<T>(
+    argument: &'static str,
+    rule: &'static str,
+    slice: &[T],
+    rows: usize,
+    width: usize,
+) -> Result<(), ShapeError> {
+    check_len(argument, rule, slice, checked_area(argument, rule, rows, width)?)
+}
+
 /// `a * b`, or an error naming `argument` when the product does not fit in `usize`
 /// (a shape that large can never match a real buffer). Reported with `expected: usize::MAX`.
 pub(crate) fn checked_area(

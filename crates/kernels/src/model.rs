@@ -9,7 +9,7 @@
 //! parameter buffers are in the order docs/layers.md gives.
 
 use crate::buffer::{grow, product, zeroed, MAX_BUFFER_FLOATS};
-use crate::error::{check_len, checked_area, ShapeError};
+use crate::error::{check_len, check_rows, checked_area, ShapeError};
 use crate::gemm::threads::{for_each_part, with_team};
 use crate::layers::{self, Backward, Layer, LayerConfig, Mode, Param};
 use crate::random::Xoshiro128;
@@ -400,12 +400,7 @@ impl Model {
 
     fn check_inputs(&self, x: &[f32], rows: usize) -> Result<(), ModelError> {
         self.output_layer()?;
-        check_len(
-            "x",
-            "rows*inputs",
-            x,
-            checked_area("x", "rows*inputs", rows, self.inputs)?,
-        )?;
+        check_rows("x", "rows*inputs", x, rows, self.inputs)?;
         Ok(())
     }
 
@@ -534,8 +529,7 @@ impl Model {
             })
             .max()
             .unwrap_or(0);
-        let floats: usize = self.params().map(|param| param.values.len()).sum();
-        if (largest_batch as usize).saturating_mul(floats) < TEAM_MIN_WORK {
+        if (largest_batch as usize).saturating_mul(self.gradient_len()) < TEAM_MIN_WORK {
             return self.run_batches(x, y, samples, batches, records);
         }
         with_team(|| self.run_batches(x, y, samples, batches, records))
@@ -799,13 +793,17 @@ fn update(layers: &mut [Box<dyn Layer>], config: TrainingConfig, step: u32) -> R
         // lone thread's serial stretch in each step otherwise) and give the same bits. The
         // parts' state slices live in arrays: a step allocates nothing.
         let state_count = state.len();
-        if state_count > MAX_STATE_BUFFERS {
+        if state_count > Optimizer::MAX_STATE_BUFFERS {
             return Err(ModelError::new(
                 "state",
-                format!("expected at most {MAX_STATE_BUFFERS} optimizer state buffers, got {state_count}"),
+                format!(
+                    "expected at most {} optimizer state buffers, got {state_count}",
+                    Optimizer::MAX_STATE_BUFFERS
+                ),
             ));
         }
-        let mut state_parts: [Option<ChunksMut<'_, f32>>; MAX_STATE_BUFFERS] = [None, None];
+        let mut state_parts: [Option<ChunksMut<'_, f32>>; Optimizer::MAX_STATE_BUFFERS] =
+            std::array::from_fn(|_| None);
         for (slot, buffer) in state_parts.iter_mut().zip(state.iter_mut()) {
             *slot = Some(buffer.chunks_mut(UPDATE_PART));
         }
@@ -813,7 +811,7 @@ fn update(layers: &mut [Box<dyn Layer>], config: TrainingConfig, step: u32) -> R
             .chunks_mut(UPDATE_PART)
             .zip(gradient.chunks_mut(UPDATE_PART))
             .map(|(values, gradient)| {
-                let mut state: [&mut [f32]; MAX_STATE_BUFFERS] = Default::default();
+                let mut state: [&mut [f32]; Optimizer::MAX_STATE_BUFFERS] = Default::default();
                 for (slot, chunks) in state.iter_mut().zip(&mut state_parts) {
                     if let Some(part) = chunks.as_mut().and_then(Iterator::next) {
                         *slot = part;
@@ -837,13 +835,10 @@ fn update(layers: &mut [Box<dyn Layer>], config: TrainingConfig, step: u32) -> R
     Ok(())
 }
 
-/// Below this many multiply-adds per batch in the forward pass (about rows x parameters),
+/// Below this many multiply-adds per batch in the forward pass (about rows x trained parameters),
 /// training runs without a team: 2^20 is a quarter of the smallest product that is split
 /// (`gemm/threads.rs`), and the planar network's 400 x 17 is far below.
 const TEAM_MIN_WORK: usize = 1 << 20;
-
-/// The most state buffers an optimizer keeps per parameter (Adam's m and v).
-const MAX_STATE_BUFFERS: usize = 2;
 
 /// Floats of a parameter buffer per part of an update: 128 KiB of each of its buffers.
 const UPDATE_PART: usize = 1 << 15;

@@ -194,7 +194,11 @@ impl Optimizer {
         self
     }
 
-    /// How many buffers of per-parameter state this optimizer keeps (velocity; m and v).
+    /// The most buffers of per-parameter state any optimizer keeps (Adam's m and v).
+    pub const MAX_STATE_BUFFERS: usize = 2;
+
+    /// How many buffers of per-parameter state this optimizer keeps (velocity; m and v), at
+    /// most [`Optimizer::MAX_STATE_BUFFERS`].
     pub fn state_buffers(self) -> usize {
         match self {
             Optimizer::Sgd { .. } => 0,

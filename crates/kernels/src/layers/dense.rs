@@ -8,7 +8,7 @@
 use super::{finish_trace, Backward, Layer, Mode, Param};
 use crate::buffer::grow;
 use crate::columns::{self, dot, from_columns, to_columns, weighted_sum};
-use crate::error::{check_len, checked_area};
+use crate::error::{check_len, check_rows, checked_area};
 use crate::model::ModelError;
 use crate::{column_sums, gemm, Activation};
 
@@ -72,18 +72,8 @@ impl Dense {
     /// (without a bias nothing is added, not even a zero, which would turn -0 into +0).
     fn narrow_pre_activate(&mut self, input: &[f32], rows: usize, out: &mut [f32]) -> Result<(), ModelError> {
         let (inputs, units) = (self.inputs, self.units());
-        check_len(
-            "input",
-            "rows*inputs",
-            input,
-            checked_area("input", "rows*inputs", rows, inputs)?,
-        )?;
-        check_len(
-            "output",
-            "rows*units",
-            out,
-            checked_area("output", "rows*units", rows, units)?,
-        )?;
+        check_rows("input", "rows*inputs", input, rows, inputs)?;
+        check_rows("output", "rows*units", out, rows, units)?;
         if rows == 0 {
             return Ok(());
         }
@@ -119,18 +109,8 @@ impl Dense {
         input_gradient: Option<&mut [f32]>,
     ) -> Result<(), ModelError> {
         let (inputs, units) = (self.inputs, self.units());
-        check_len(
-            "input",
-            "rows*inputs",
-            input,
-            checked_area("input", "rows*inputs", rows, inputs)?,
-        )?;
-        check_len(
-            "outputGradient",
-            "rows*units",
-            delta,
-            checked_area("outputGradient", "rows*units", rows, units)?,
-        )?;
+        check_rows("input", "rows*inputs", input, rows, inputs)?;
+        check_rows("outputGradient", "rows*units", delta, rows, units)?;
         let Dense { params, columns, .. } = self;
         if rows == 0 {
             params.iter_mut().for_each(|param| param.gradient.fill(0.0));
