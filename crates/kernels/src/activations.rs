@@ -125,6 +125,12 @@ impl Activation {
 
     /// `values = f(values)` over a row-major matrix of `cols` columns. The training model
     /// calls this on its own buffers; the public `*_forward` kernels copy, then call it.
+    /// Whether each output depends on its own input alone (all but softmax), so that it can be
+    /// computed on any layout of a layer's outputs.
+    pub(crate) fn is_elementwise(self) -> bool {
+        self != Activation::Softmax
+    }
+
     pub(crate) fn forward_in_place(self, cols: usize, values: &mut [f32]) {
         activate(self, cols, None, values);
     }

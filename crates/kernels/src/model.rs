@@ -11,7 +11,7 @@
 use crate::buffer::{grow, product, zeroed, MAX_BUFFER_FLOATS};
 use crate::error::{check_len, check_rows, checked_area, ShapeError};
 use crate::gemm::threads::{for_each_part, with_team};
-use crate::layers::{self, Backward, Layer, LayerConfig, Mode, Param};
+use crate::layers::{self, Backward, ColumnLink, Layer, LayerConfig, Mode, Param};
 use crate::random::Xoshiro128;
 use crate::{Loss, Optimizer};
 use serde::Deserialize;
@@ -226,13 +226,22 @@ impl Model {
             .layers
             .last()
             .map_or(&self.input_shape[..], |layer| layer.output_shape());
-        let layer = layers::build(config, input_shape)?;
+        let mut layer = layers::build(config, input_shape)?;
         let per_sample = product("layer", layer.output_shape())?;
         if per_sample > MAX_BUFFER_FLOATS {
             return Err(ModelError::new(
                 "layer",
                 format!("one sample's outputs would take {per_sample} floats, over the limit of {MAX_BUFFER_FLOATS}"),
             ));
+        }
+        // Two narrow layers in a row pass their activations on as columns, untransposed (an
+        // elementwise activation computes the same on them either way).
+        if let Some(previous) = self.layers.last_mut() {
+            let linked = previous.computes_in_columns() && layer.computes_in_columns();
+            if linked && previous.activation().is_elementwise() {
+                previous.link_columns(ColumnLink::Output);
+                layer.link_columns(ColumnLink::Input);
+            }
         }
         self.layers.push(layer);
         self.outputs.push(Vec::new());

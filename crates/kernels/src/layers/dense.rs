@@ -3,9 +3,10 @@
 //!
 //! A layer whose inputs and units both fit [`columns::MAX_WIDTH`] computes with its samples
 //! along the SIMD lanes instead (see `columns.rs`): the GEMM's rows of C would be a few floats
-//! wide, and it would run one sample at a time.
+//! wide, and it would run one sample at a time. Two such layers in a row hand the activations
+//! between them on as columns, untransposed (see [`Layer::link_columns`]).
 
-use super::{finish_trace, Backward, Layer, Mode, Param};
+use super::{finish_trace, Backward, ColumnLink, Layer, Mode, Param};
 use crate::buffer::grow;
 use crate::columns::{self, dot, from_columns, to_columns, weighted_sum};
 use crate::error::{check_len, check_rows, checked_area};
@@ -21,6 +22,17 @@ pub(crate) struct Dense {
     /// A narrow layer's matrices as columns, `[width][rows]`: its input (then its input
     /// gradient), then its outputs' gradient. Grows with the batch size, never shrinks.
     columns: Vec<f32>,
+    /// How the forward and backward passes exchange activations with the neighbours: rows,
+    /// or columns with a narrow layer on that side. Traces always go by rows.
+    links: Links,
+}
+
+/// Which sides of a narrow layer pass columns `[width][rows]` instead of rows: its input (and
+/// so its input gradient) and its output (and so its output gradient).
+#[derive(Clone, Copy, Default)]
+struct Links {
+    input: bool,
+    output: bool,
 }
 
 impl Dense {
@@ -55,6 +67,7 @@ impl Dense {
             activation,
             params,
             columns: Vec::new(),
+            links: Links::default(),
         })
     }
 
@@ -67,10 +80,17 @@ impl Dense {
         self.inputs <= columns::MAX_WIDTH && self.units() <= columns::MAX_WIDTH
     }
 
-    /// A narrow layer's `out = input W^T + b`, `[rows][units]`: the product and the bias,
-    /// before the activation, as the GEMM and the bias pass would compute them bit for bit
-    /// (without a bias nothing is added, not even a zero, which would turn -0 into +0).
-    fn narrow_pre_activate(&mut self, input: &[f32], rows: usize, out: &mut [f32]) -> Result<(), ModelError> {
+    /// A narrow layer's `out = input W^T + b`, laid out as `links` says (rows `[rows][units]`
+    /// unless the output is linked): the product and the bias, before the activation, as the
+    /// GEMM and the bias pass would compute them bit for bit (without a bias nothing is added,
+    /// not even a zero, which would turn -0 into +0).
+    fn narrow_pre_activate(
+        &mut self,
+        input: &[f32],
+        rows: usize,
+        out: &mut [f32],
+        links: Links,
+    ) -> Result<(), ModelError> {
         let (inputs, units) = (self.inputs, self.units());
         check_rows("input", "rows*inputs", input, rows, inputs)?;
         check_rows("output", "rows*units", out, rows, units)?;
@@ -79,28 +99,31 @@ impl Dense {
         }
         let Dense { params, columns, .. } = self;
         let (input_columns, output_columns) = column_blocks(columns, rows, inputs, units)?;
-        to_columns(inputs, input, input_columns);
+        let input_columns: &[f32] = if links.input {
+            input
+        } else {
+            to_columns(inputs, input, input_columns);
+            input_columns
+        };
         let bias = params.get(1).map(|bias| &bias.values[..]);
         let weights = params[0].values.chunks_exact(inputs);
-        if units == 1 {
-            // One unit's outputs are already a column: they go straight to `out`.
-            for weights in weights {
-                weighted_sum(input_columns, weights, bias.map(|bias| bias[0]), out);
-            }
-            return Ok(());
-        }
-        for (u, (column, weights)) in output_columns.chunks_exact_mut(rows).zip(weights).enumerate() {
+        // One unit's outputs are already a column.
+        let direct = links.output || units == 1;
+        let target = if direct { &mut *out } else { &mut *output_columns };
+        for (u, (column, weights)) in target.chunks_exact_mut(rows).zip(weights).enumerate() {
             weighted_sum(input_columns, weights, bias.map(|bias| bias[u]), column);
         }
-        from_columns(units, output_columns, out);
+        if !direct {
+            from_columns(units, output_columns, out);
+        }
         Ok(())
     }
 
     /// A narrow layer's parameter gradients and input gradient from `delta`, the gradient with
-    /// respect to its pre-activation, `[rows][units]`: `dW = delta^T x`, `db` its column sums
-    /// (in f64, as `column_sums`), `dx = delta W`, each along the samples. Reads the input's
-    /// columns that the forward pass of the same batch wrote (as [`Layer::backward`] follows
-    /// it), so `input` is only checked.
+    /// respect to its pre-activation (laid out as its output): `dW = delta^T x`, `db` its
+    /// column sums (in f64, as `column_sums`), `dx = delta W` (laid out as its input), each
+    /// along the samples. An unlinked input's columns are those the forward pass of the same
+    /// batch wrote (as [`Layer::backward`] follows it), so `input` is then only checked.
     fn narrow_backward(
         &mut self,
         rows: usize,
@@ -108,7 +131,7 @@ impl Dense {
         delta: &[f32],
         input_gradient: Option<&mut [f32]>,
     ) -> Result<(), ModelError> {
-        let (inputs, units) = (self.inputs, self.units());
+        let (inputs, units, links) = (self.inputs, self.units(), self.links);
         check_rows("input", "rows*inputs", input, rows, inputs)?;
         check_rows("outputGradient", "rows*units", delta, rows, units)?;
         let Dense { params, columns, .. } = self;
@@ -116,14 +139,14 @@ impl Dense {
             params.iter_mut().for_each(|param| param.gradient.fill(0.0));
             return Ok(());
         }
-        // The forward pass of this batch left the input's columns in place.
-        let (input_columns, delta_columns) = column_blocks(columns, rows, inputs, units)?;
+        let (scratch_inputs, scratch_delta) = column_blocks(columns, rows, inputs, units)?;
+        let input_columns: &[f32] = if links.input { input } else { scratch_inputs };
         // One unit's gradient is already a column.
-        let delta_columns: &[f32] = if units == 1 {
+        let delta_columns: &[f32] = if links.output || units == 1 {
             delta
         } else {
-            to_columns(units, delta, delta_columns);
-            delta_columns
+            to_columns(units, delta, scratch_delta);
+            scratch_delta
         };
         let (weights, bias) = match params.split_first_mut() {
             Some((weights, rest)) => (weights, rest.first_mut()),
@@ -145,16 +168,24 @@ impl Dense {
         }
         if let Some(dx) = input_gradient {
             check_len("inputGradient", "rows*inputs", dx, input.len())?;
-            // The input's columns are spent: they take dx's, dx[.][i] = delta . W[.][i].
+            // dx[.][i] = delta . W[.][i]: straight into a linked dx, else into the input's
+            // columns, which are spent, and then into dx's rows.
+            let dx_columns = if links.input {
+                &mut *dx
+            } else {
+                &mut *scratch_inputs
+            };
             let mut weight_column = [0.0f32; columns::MAX_WIDTH];
-            for (i, dx_column) in input_columns.chunks_exact_mut(rows).enumerate() {
+            for (i, dx_column) in dx_columns.chunks_exact_mut(rows).enumerate() {
                 let column_weights = weights.values.iter().skip(i).step_by(inputs);
                 for (w, &value) in weight_column.iter_mut().zip(column_weights) {
                     *w = value;
                 }
                 weighted_sum(delta_columns, &weight_column[..units], None, dx_column);
             }
-            from_columns(inputs, input_columns, dx);
+            if !links.input {
+                from_columns(inputs, scratch_inputs, dx);
+            }
         }
         Ok(())
     }
@@ -200,6 +231,17 @@ impl Layer for Dense {
         self.activation
     }
 
+    fn computes_in_columns(&self) -> bool {
+        self.is_narrow()
+    }
+
+    fn link_columns(&mut self, side: ColumnLink) {
+        match side {
+            ColumnLink::Input => self.links.input = true,
+            ColumnLink::Output => self.links.output = true,
+        }
+    }
+
     fn params(&self) -> &[Param] {
         &self.params
     }
@@ -217,7 +259,7 @@ impl Layer for Dense {
     ) -> Result<(), ModelError> {
         let units = self.units();
         if self.is_narrow() {
-            self.narrow_pre_activate(input, rows, output)?;
+            self.narrow_pre_activate(input, rows, output, self.links)?;
             self.activation.forward_in_place(units, output);
             return Ok(());
         }
@@ -239,7 +281,7 @@ impl Layer for Dense {
         output: &mut [f32],
     ) -> Result<(), ModelError> {
         if self.is_narrow() {
-            self.narrow_pre_activate(input, rows, pre_activation)?;
+            self.narrow_pre_activate(input, rows, pre_activation, Links::default())?;
             return finish_trace(self.activation, self.units(), None, pre_activation, output);
         }
         self.multiply(input, rows, pre_activation)?;

@@ -94,6 +94,12 @@ pub(crate) struct Backward<'a> {
     pub output_is_pre_activation: bool,
 }
 
+/// A side of a layer that passes columns `[features][rows]` (see [`Layer::link_columns`]).
+pub(crate) enum ColumnLink {
+    Input,
+    Output,
+}
+
 /// One layer of a model.
 pub(crate) trait Layer: Send {
     /// The shape of one output sample.
@@ -114,6 +120,17 @@ pub(crate) trait Layer: Send {
     fn activation(&self) -> Activation {
         Activation::Linear
     }
+
+    /// Whether the layer computes with its samples along the SIMD lanes (a narrow dense layer,
+    /// see columns.rs), and so can take columns `[features][rows]` for its input or output.
+    fn computes_in_columns(&self) -> bool {
+        false
+    }
+
+    /// From now on, the forward and backward passes take that side's activations and gradients
+    /// as columns: [`Model::add_layer`](crate::Model::add_layer) links two neighbours that
+    /// compute in columns, which then skip the transposes between them. Traces still go by rows.
+    fn link_columns(&mut self, _side: ColumnLink) {}
 
     /// The parameter buffers, in the order docs/layers.md gives.
     fn params(&self) -> &[Param] {

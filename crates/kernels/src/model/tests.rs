@@ -627,6 +627,73 @@ fn a_new_learning_rate_keeps_the_optimizer_state_and_the_state_moves_to_another_
     assert_eq!(twin.optimizer_state(9).unwrap_err().argument, "index");
 }
 
+/// Narrow dense layers in a row hand each other columns instead of rows: predictions, losses
+/// and trained parameters are bit for bit those of the same layers kept apart by identity
+/// (linear activation) layers, which pass rows. Both shapes: softmax over 3 classes, and the
+/// planar network's one sigmoid unit; 13 rows leave a partial vector in every column.
+#[test]
+fn narrow_layers_in_a_row_compute_as_when_kept_apart() {
+    let cases = [
+        (
+            vec![
+                (5, Activation::Tanh),
+                (4, Activation::Relu),
+                (3, Activation::Softmax),
+            ],
+            Loss::CategoricalCrossEntropy,
+        ),
+        (
+            vec![(4, Activation::Tanh), (1, Activation::Sigmoid)],
+            Loss::BinaryCrossEntropy,
+        ),
+    ];
+    for (layers, loss) in cases {
+        let (samples, inputs) = (13, 2);
+        let mut rng = Rng::new(17);
+        let mut linked = model(inputs, &layers, &mut rng);
+        let mut apart = Model::new(&[inputs]).unwrap();
+        for (l, &(units, activation)) in layers.iter().enumerate() {
+            if l > 0 {
+                let identity = LayerConfig::Activation {
+                    activation: "linear".to_owned(),
+                    alpha: 0.0,
+                };
+                apart.add_layer(&identity).unwrap();
+            }
+            apart.add_layer(&LayerConfig::dense(units, activation)).unwrap();
+        }
+        for (index, values) in parameters(&linked).iter().enumerate() {
+            apart.set_parameter(index, values).unwrap();
+        }
+        let x = rng.uniform_vec(samples * inputs, -1.0, 1.0);
+        let outputs = linked.outputs();
+        let y: Vec<f32> = (0..samples * outputs)
+            .map(|i| {
+                f32::from(u8::from(if outputs == 1 {
+                    i % 3 == 0
+                } else {
+                    i % outputs == (i / outputs) % outputs
+                }))
+            })
+            .collect();
+        let initial = parameters(&linked);
+        let [linked_run, apart_run] = [&mut linked, &mut apart].map(|net| {
+            let mut predictions = vec![0.0; samples * outputs];
+            net.predict(&x, samples, &mut predictions).unwrap();
+            let config = TrainingConfig::new(loss, Optimizer::Sgd { learning_rate: 0.5 });
+            net.configure_training(config).unwrap();
+            let run = train(net, (&x, &y, samples), &all_rows(samples), 5).unwrap();
+            assert_eq!(run.outcome.batches, 3);
+            assert!(run.losses.iter().all(|loss| loss.is_finite() && *loss > 0.0));
+            (predictions, run.losses, parameters(net))
+        });
+        assert_eq!(linked_run.0, apart_run.0, "{layers:?}: predictions");
+        assert_eq!(linked_run.1, apart_run.1, "{layers:?}: losses");
+        assert_eq!(linked_run.2, apart_run.2, "{layers:?}: trained parameters");
+        assert_ne!(linked_run.2, initial, "{layers:?}: training changed nothing");
+    }
+}
+
 /// Trace: each dense layer's pre-activation is `x W^T + b` (checked in f64), its output the
 /// activation of that, and the last output is predict's, bit for bit.
 #[test]
