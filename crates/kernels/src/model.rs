@@ -11,6 +11,7 @@
 use crate::buffer::{grow, product, zeroed, MAX_BUFFER_FLOATS};
 use crate::error::{check_len, check_rows, checked_area, ShapeError};
 use crate::gemm::threads::{for_each_part, with_team};
+use crate::isa::multiversion;
 use crate::layers::{self, Backward, ColumnLink, Layer, LayerConfig, Mode, Param};
 use crate::random::Xoshiro128;
 use crate::{Loss, Optimizer};
@@ -136,37 +137,40 @@ pub struct Evaluation {
 /// Counts the rows whose prediction matches the target: with one output, both on the same
 /// side of 0.5 (binary classification); with several, the same argmax (one-hot classes).
 pub fn count_correct(outputs: usize, predictions: &[f32], targets: &[f32]) -> usize {
-    if outputs == 0 {
-        return 0;
+    match outputs {
+        0 => 0,
+        1 => count_same_side(predictions, targets),
+        _ => {
+            let argmax = |row: &[f32]| {
+                row.iter()
+                    .enumerate()
+                    .fold(
+                        (0, f32::NEG_INFINITY),
+                        |best, (i, &v)| if v > best.1 { (i, v) } else { best },
+                    )
+                    .0
+            };
+            predictions
+                .chunks_exact(outputs)
+                .zip(targets.chunks_exact(outputs))
+                .filter(|(p, t)| argmax(p) == argmax(t))
+                .count()
+        }
     }
-    if outputs == 1 {
-        // A sum of 0s and 1s rather than a filtered count, so that it vectorizes.
-        let agree = predictions
-            .iter()
-            .zip(targets)
-            .map(|(&p, &t)| usize::from((p >= 0.5) == (t >= 0.5)));
-        return agree.sum();
+}
+
+multiversion! {
+    /// Pairs on the same side of 0.5: a sum of 0s and 1s rather than a filtered count, so that
+    /// it vectorizes, in u32 lanes over blocks short enough that they cannot overflow.
+    fn count_same_side(predictions: &[f32], targets: &[f32]) -> usize {
+        let blocks = predictions.chunks(1 << 20).zip(targets.chunks(1 << 20));
+        blocks
+            .map(|(p, t)| {
+                let agree = p.iter().zip(t).map(|(&p, &t)| u32::from((p >= 0.5) == (t >= 0.5)));
+                agree.sum::<u32>() as usize
+            })
+            .sum()
     }
-    let argmax = |row: &[f32]| {
-        row.iter()
-            .enumerate()
-            .fold(
-                (0, f32::NEG_INFINITY),
-                |best, (i, &v)| if v > best.1 { (i, v) } else { best },
-            )
-            .0
-    };
-    predictions
-        .chunks_exact(outputs)
-        .zip(targets.chunks_exact(outputs))
-        .filter(|(p, t)| {
-            if outputs == 1 {
-                (p[0] >= 0.5) == (t[0] >= 0.5)
-            } else {
-                argmax(p) == argmax(t)
-            }
-        })
-        .count()
 }
 
 /// The most rows one inference pass holds, and the most floats (16 MiB) any one layer buffer
