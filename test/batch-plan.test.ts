@@ -28,11 +28,16 @@ describe('BatchPlan', () => {
   });
 
   it('gives the same batches whatever the call sizes and whether calls span epochs', () => {
-    const reference = batches(23, 4, 9, () => 1, false, 5);
-    expect(reference).toHaveLength(6 * 9);
-    for (const across of [false, true]) {
-      expect(batches(23, 4, 9, (call) => [3, 17, 1, 40, 6][call % 5] as number, across, 5)).toEqual(reference);
-      expect(batches(23, 4, 9, () => 1000, across, 5)).toEqual(reference);
+    // Unshuffled, calls spanning epochs keep the in-order epochs a smaller call left in the
+    // buffer, and rewrite those a grown buffer lacks.
+    for (const seed of [5, null]) {
+      const reference = batches(23, 4, 9, () => 1, false, seed);
+      expect(reference).toHaveLength(6 * 9);
+      for (const across of [false, true]) {
+        expect(batches(23, 4, 9, (call) => [3, 17, 1, 40, 6][call % 5] as number, across, seed)).toEqual(reference);
+        expect(batches(23, 4, 9, (call) => [12, 30, 6, 54][call % 4] as number, across, seed)).toEqual(reference);
+        expect(batches(23, 4, 9, () => 1000, across, seed)).toEqual(reference);
+      }
     }
   });
 

@@ -41,6 +41,8 @@ export class BatchPlan {
   /** 0..n-1, copied in at the start of every epoch. */
   readonly #identity: Uint32Array;
   #indices = new Uint32Array(0);
+  /** Leading epochs of `#indices` that already hold 0..n-1, which an unshuffled plan keeps rather than rewrites. */
+  #inOrderEpochs = 0;
   #ends = new Uint32Array(0);
   #epoch = 0;
   #batch = 0;
@@ -86,10 +88,12 @@ export class BatchPlan {
     );
     if (acrossEpochs && this.#batch === 0 && wholeEpochs > 1) {
       const indices = this.#reserve(wholeEpochs * this.#samples, wholeEpochs * batchesPerEpoch);
+      const kept = this.#random === null ? this.#inOrderEpochs : 0;
       for (let e = 0; e < wholeEpochs; e++) {
-        this.#shuffleEpoch(indices, e * this.#samples);
+        if (e >= kept) this.#shuffleEpoch(indices, e * this.#samples);
         this.#writeEnds(e * batchesPerEpoch, 0, batchesPerEpoch, e * this.#samples);
       }
+      if (this.#random === null) this.#inOrderEpochs = Math.max(kept, wholeEpochs);
       this.#epoch += wholeEpochs;
       return { indices, ends: this.#ends.subarray(0, wholeEpochs * batchesPerEpoch), ...start };
     }
@@ -125,7 +129,10 @@ export class BatchPlan {
 
   /** Grows the reusable buffers to `indices` indices and `batches` ends; returns the index buffer. */
   #reserve(indices: number, batches: number): Uint32Array {
-    if (this.#indices.length < indices) this.#indices = new Uint32Array(indices);
+    if (this.#indices.length < indices) {
+      this.#indices = new Uint32Array(indices);
+      this.#inOrderEpochs = 0;
+    }
     if (this.#ends.length < batches) this.#ends = new Uint32Array(batches);
     return this.#indices.subarray(0, indices);
   }

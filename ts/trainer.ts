@@ -352,7 +352,7 @@ export class Trainer {
           current.seconds += seconds / count;
           if (batch === batchesPerEpoch - 1) {
             const epoch = call.epoch + Math.floor(position / batchesPerEpoch);
-            const logs = this.#endEpoch(current, samples, validation, learningRate, history);
+            const logs = this.#endEpoch(internal, current, samples, validation, learningRate, history);
             Object.assign(current, { lossSum: 0, correct: 0, seconds: 0 });
             this.#epochsTrained += 1;
             if (this.#plateau !== null && plateauMonitor !== null) {
@@ -612,6 +612,7 @@ export class Trainer {
 
   /** Closes an epoch: its logs (with validation figures when there is validation data), recorded in `history`. */
   #endEpoch(
+    internal: NetworkInternals,
     current: { lossSum: number; correct: number; seconds: number },
     samples: number,
     validation: { x: Float32Array; targets: Float32Array; samples: number } | undefined,
@@ -620,8 +621,7 @@ export class Trainer {
   ): EpochLogs {
     const logs: EpochLogs = { loss: current.lossSum / samples, accuracy: current.correct / samples, samplesPerSec: samples / current.seconds, learningRate };
     if (validation) {
-      const { model } = internalsOf(this.network, 'fit');
-      const result = model.evaluate(this.loss, validation.x, validation.targets, validation.samples);
+      const result = internal.model.evaluate(this.loss, validation.x, validation.targets, validation.samples);
       logs.valLoss = result.loss;
       logs.valAccuracy = result.correct / validation.samples;
       history.valLoss.push(logs.valLoss);
@@ -632,7 +632,7 @@ export class Trainer {
     history.samplesPerSec.push(logs.samplesPerSec);
     history.learningRate.push(learningRate);
     history.epochs += 1;
-    (internalsOf(this.network, 'fit').training as TrainingRecord).epochs += 1;
+    (internal.training as TrainingRecord).epochs += 1;
     return logs;
   }
 
