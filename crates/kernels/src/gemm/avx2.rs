@@ -6,7 +6,7 @@ use std::arch::x86_64::{
     _mm_prefetch, _MM_HINT_T0,
 };
 
-use super::microkernel::{tile, Lanes, Microkernel};
+use super::microkernel::{tile_rows, Lanes, Microkernel};
 
 /// Uses AVX2 and FMA; selected only when `crate::isa` detects both.
 pub(crate) struct Avx2;
@@ -54,10 +54,20 @@ impl Microkernel for Avx2 {
     const KC: usize = 256;
     const NC: usize = 64 * Self::NR;
 
-    unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn kernel(
+        rows: usize,
+        k: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        rsc: usize,
+    ) {
         // SAFETY: the caller upholds the trait's contract, including that this CPU has
         // AVX2 and FMA (the kernel is only selected, or tested, after detecting it).
-        unsafe { kernel_avx2_fma(k, alpha, a, b, beta, c, rsc) }
+        unsafe { kernel_avx2_fma(rows, k, alpha, a, b, beta, c, rsc) }
     }
 
     unsafe fn transpose_8x8(
@@ -132,7 +142,9 @@ pub(super) unsafe fn transpose_8x8_avx(
 }
 
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn kernel_avx2_fma(
+    rows: usize,
     k: usize,
     alpha: f32,
     a: *const f32,
@@ -142,5 +154,5 @@ unsafe fn kernel_avx2_fma(
     rsc: usize,
 ) {
     // SAFETY: forwarded from `kernel`; this function is compiled for AVX2 and FMA.
-    unsafe { tile::<Ymm, MR, VECS, 4>(k, alpha, a, b, beta, c, rsc) }
+    unsafe { tile_rows::<Ymm, MR, VECS, 4>(rows, k, alpha, a, b, beta, c, rsc) }
 }

@@ -6,7 +6,7 @@ use std::arch::x86_64::{
     _MM_HINT_T0,
 };
 
-use super::microkernel::{tile, Lanes, Microkernel};
+use super::microkernel::{tile_rows, Lanes, Microkernel};
 
 /// Uses AVX-512F; selected only when `crate::isa` detects it.
 pub(crate) struct Avx512;
@@ -57,10 +57,20 @@ impl Microkernel for Avx512 {
     const KC: usize = 256;
     const NC: usize = 64 * Self::NR;
 
-    unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn kernel(
+        rows: usize,
+        k: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        rsc: usize,
+    ) {
         // SAFETY: the caller upholds the trait's contract, including that this CPU has
         // AVX-512F (the kernel is only selected, or tested, after detecting it).
-        unsafe { kernel_avx512f(k, alpha, a, b, beta, c, rsc) }
+        unsafe { kernel_avx512f(rows, k, alpha, a, b, beta, c, rsc) }
     }
 
     unsafe fn transpose_8x8(
@@ -76,7 +86,9 @@ impl Microkernel for Avx512 {
 }
 
 #[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn kernel_avx512f(
+    rows: usize,
     k: usize,
     alpha: f32,
     a: *const f32,
@@ -86,5 +98,5 @@ unsafe fn kernel_avx512f(
     rsc: usize,
 ) {
     // SAFETY: forwarded from `kernel`; this function is compiled for AVX-512F.
-    unsafe { tile::<Zmm, MR, VECS, 4>(k, alpha, a, b, beta, c, rsc) }
+    unsafe { tile_rows::<Zmm, MR, VECS, 4>(rows, k, alpha, a, b, beta, c, rsc) }
 }

@@ -162,12 +162,13 @@ fn tile<K: Microkernel>(
 ) {
     debug_assert!(a_panel.len() >= block.depth * K::MR && b_panel.len() >= block.depth * K::NR);
     let (depth, alpha, beta, ldc) = (block.depth, block.alpha, block.beta, out.ldc);
-    if height == K::MR && width == K::NR {
+    if width == K::NR {
         // SAFETY: the panels hold depth*MR and depth*NR floats (checked above in debug
-        // builds, implied by the packing); the tile's MR rows of NR columns lie inside the
-        // m x n matrix C, and no other task touches them (see `Grid`).
+        // builds, implied by the packing); the tile's `height` rows of NR columns lie inside
+        // the m x n matrix C, and no other task touches them (see `Grid`).
         unsafe {
             K::kernel(
+                height,
                 depth,
                 alpha,
                 a_panel.as_ptr(),
@@ -179,8 +180,9 @@ fn tile<K: Microkernel>(
         };
         return;
     }
-    // A partial tile goes through the same kernel on a private copy, so its arithmetic is
-    // exactly that of a full tile (results never depend on where a tile falls).
+    // A tile cut short by C's right edge goes through the same kernel on a private copy, so
+    // its arithmetic is exactly that of a full tile (results never depend on where a tile
+    // falls).
     let mut private = [0.0f32; MAX_TILE];
     let private = &mut private[..K::MR * K::NR];
     for i in 0..height {
@@ -193,6 +195,7 @@ fn tile<K: Microkernel>(
     // SAFETY: the panels are as above; `private` is a full MR x NR tile with row stride NR.
     unsafe {
         K::kernel(
+            height,
             depth,
             alpha,
             a_panel.as_ptr(),

@@ -2,7 +2,7 @@
 
 use std::arch::aarch64::{float32x4_t, vdupq_n_f32, vfmaq_f32, vld1q_f32, vmulq_f32, vst1q_f32};
 
-use super::microkernel::{tile, Lanes, Microkernel};
+use super::microkernel::{tile_rows, Lanes, Microkernel};
 
 /// Uses NEON, which every aarch64 target has: chosen at compile time.
 pub(crate) struct Neon;
@@ -45,14 +45,26 @@ impl Microkernel for Neon {
     const KC: usize = 256;
     const NC: usize = 64 * Self::NR;
 
-    unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn kernel(
+        rows: usize,
+        k: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        rsc: usize,
+    ) {
         // SAFETY: the caller upholds the trait's contract; NEON is part of the aarch64 target.
-        unsafe { kernel_neon(k, alpha, a, b, beta, c, rsc) }
+        unsafe { kernel_neon(rows, k, alpha, a, b, beta, c, rsc) }
     }
 }
 
 #[target_feature(enable = "neon")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn kernel_neon(
+    rows: usize,
     k: usize,
     alpha: f32,
     a: *const f32,
@@ -62,5 +74,5 @@ unsafe fn kernel_neon(
     rsc: usize,
 ) {
     // SAFETY: forwarded from `kernel`; this function is compiled for NEON.
-    unsafe { tile::<Q, MR, VECS, 1>(k, alpha, a, b, beta, c, rsc) }
+    unsafe { tile_rows::<Q, MR, VECS, 1>(rows, k, alpha, a, b, beta, c, rsc) }
 }

@@ -1,6 +1,6 @@
 //! The portable microkernel: plain floats through the same tile body as the SIMD kernels.
 
-use super::microkernel::{tile, Lanes, Microkernel};
+use super::microkernel::{tile_rows, Lanes, Microkernel};
 
 /// Portable microkernel: plain Rust, used where no SIMD kernel applies.
 pub(crate) struct Scalar;
@@ -42,8 +42,18 @@ impl Microkernel for Scalar {
     const KC: usize = 256;
     const NC: usize = 1024;
 
-    unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn kernel(
+        rows: usize,
+        k: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        rsc: usize,
+    ) {
         // SAFETY: the caller upholds the trait's contract; plain floats need no CPU feature.
-        unsafe { tile::<f32, MR, VECS, 1>(k, alpha, a, b, beta, c, rsc) }
+        unsafe { tile_rows::<f32, MR, VECS, 1>(rows, k, alpha, a, b, beta, c, rsc) }
     }
 }

@@ -113,6 +113,11 @@ macro_rules! microkernel_tests {
 
             #[test]
             $(#[$test_attr])?
+            fn a_row_has_the_same_bits_in_any_tile_height() {
+                super::a_row_has_the_same_bits_in_any_tile_height::<$kernel>();
+            }
+
+            #[test]
             fn accumulation_matches_scaling() {
                 super::accumulation_matches_scaling::<$kernel>();
             }
@@ -200,6 +205,53 @@ fn small_path_is_exact_on_awkward_shapes() {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A tile cut short by the bottom of C computes only its rows, with the same arithmetic as
+/// a full tile: every row of a product of random floats, computed alone (a tile of one row),
+/// has the bits it has among its neighbours, in a full tile or in the short last one.
+fn a_row_has_the_same_bits_in_any_tile_height<K: Microkernel>() {
+    let mut rng = Rng::new(29);
+    let (m, n, k) = (2 * K::MR + K::MR / 2 + 1, K::NR + 3, 301);
+    for (trans_a, trans_b) in [(false, false), (true, true)] {
+        let a = rng.uniform_vec(m * k, -1.0, 1.0);
+        let b = rng.uniform_vec(k * n, -1.0, 1.0);
+        let c0 = rng.uniform_vec(m * n, -1.0, 1.0);
+        let b_op = Operand::new(&b, trans_b, k, n);
+        let mut all = c0.clone();
+        gemm_blocked::<K>(
+            m,
+            n,
+            k,
+            0.75,
+            Operand::new(&a, trans_a, m, k),
+            b_op,
+            0.5,
+            &mut all,
+        );
+        for i in 0..m {
+            // Row i of op(A) alone, stored as op(A) would store it.
+            let row: Vec<f32> = (0..k)
+                .map(|p| if trans_a { a[p * m + i] } else { a[i * k + p] })
+                .collect();
+            let mut alone = c0[i * n..(i + 1) * n].to_vec();
+            gemm_blocked::<K>(
+                1,
+                n,
+                k,
+                0.75,
+                Operand::new(&row, trans_a, 1, k),
+                b_op,
+                0.5,
+                &mut alone,
+            );
+            let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert!(
+                bits(&alone) == bits(&all[i * n..(i + 1) * n]),
+                "row {i} of {m} differs alone: ta={trans_a} tb={trans_b}"
+            );
         }
     }
 }

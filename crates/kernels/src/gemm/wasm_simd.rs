@@ -10,7 +10,7 @@
 use std::arch::wasm32::f32x4_add;
 use std::arch::wasm32::{f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
 
-use super::microkernel::{tile, Lanes, Microkernel};
+use super::microkernel::{tile_rows, Lanes, Microkernel};
 
 /// Uses simd128; compiled only into modules built with `-C target-feature=+simd128`.
 pub(crate) struct WasmSimd;
@@ -61,9 +61,19 @@ impl Microkernel for WasmSimd {
     const KC: usize = 256;
     const NC: usize = 128 * Self::NR;
 
-    unsafe fn kernel(k: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn kernel(
+        rows: usize,
+        k: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        rsc: usize,
+    ) {
         // SAFETY: the caller upholds the trait's contract; simd128 is enabled for the whole
         // module (this file is compiled only then).
-        unsafe { tile::<V128, MR, VECS, 1>(k, alpha, a, b, beta, c, rsc) }
+        unsafe { tile_rows::<V128, MR, VECS, 1>(rows, k, alpha, a, b, beta, c, rsc) }
     }
 }
