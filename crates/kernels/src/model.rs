@@ -967,7 +967,11 @@ fn gather<'a>(
         let rows = x_rows
             .chunks_exact_mut(inputs)
             .zip(y_rows.chunks_exact_mut(target_width));
-        for (&index, (x_row, y_row)) in indices.iter().zip(rows) {
+        for (k, (&index, (x_row, y_row))) in indices.iter().zip(rows).enumerate() {
+            if let Some(&ahead) = indices.get(k + 4) {
+                let ahead = ahead as usize;
+                crate::buffer::prefetch(&x[ahead * inputs..(ahead + 1) * inputs]);
+            }
             let i = index as usize;
             x_row.copy_from_slice(&x[i * inputs..(i + 1) * inputs]);
             y_row.copy_from_slice(&y[i * target_width..(i + 1) * target_width]);
