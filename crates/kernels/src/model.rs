@@ -1092,13 +1092,18 @@ fn backward(
         } else {
             &outputs[l - 1][..input_len]
         };
+        let absorbs = |layer: usize| {
+            layer > 0 && layers[layer].absorbs_input_activation(layers[layer - 1].activation())
+        };
+        let input_activation = absorbs(l).then(|| layers[l - 1].activation());
         layers[l].backward(Backward {
             input: x,
             output: &outputs[l][..n],
             rows,
             output_gradient: &mut gradients_rest[0][..n],
             input_gradient,
-            output_is_pre_activation: loss_is_fused && l == last,
+            output_is_pre_activation: (loss_is_fused && l == last) || (l < last && absorbs(l + 1)),
+            input_activation,
         })?;
     }
     Ok(())

@@ -90,8 +90,13 @@ pub(crate) struct Backward<'a> {
     /// Where `dL/d input` goes, overwritten; `None` for the first layer, which skips it.
     pub input_gradient: Option<&'a mut [f32]>,
     /// `output_gradient` is already with respect to the layer's pre-activation (a loss fused
-    /// with the output activation), so the activation's backward is skipped.
+    /// with the output activation, or a next layer that absorbed it), so the activation's
+    /// backward is skipped.
     pub output_is_pre_activation: bool,
+    /// The previous layer's activation when this layer absorbs its backward (see
+    /// [`Layer::absorbs_input_activation`]): `input_gradient` is then with respect to the
+    /// previous layer's pre-activation.
+    pub input_activation: Option<Activation>,
 }
 
 /// A side of a layer that passes columns `[features][rows]` (see [`Layer::link_columns`]).
@@ -131,6 +136,13 @@ pub(crate) trait Layer: Send {
     /// as columns: [`Model::add_layer`](crate::Model::add_layer) links two neighbours that
     /// compute in columns, which then skip the transposes between them. Traces still go by rows.
     fn link_columns(&mut self, _side: ColumnLink) {}
+
+    /// Whether this layer's backward can take in the backward of `activation`, the previous
+    /// layer's, saving that layer a pass over its outputs: max pooling after relu, since the
+    /// value a window takes has the sign of the input it took it from.
+    fn absorbs_input_activation(&self, _activation: Activation) -> bool {
+        false
+    }
 
     /// The parameter buffers, in the order docs/layers.md gives.
     fn params(&self) -> &[Param] {

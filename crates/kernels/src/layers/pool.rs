@@ -8,6 +8,7 @@ use crate::error::{check_len, checked_area};
 use crate::gemm::threads::for_each_part;
 use crate::isa::multiversion;
 use crate::model::ModelError;
+use crate::Activation;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reduction {
@@ -142,17 +143,20 @@ multiversion! {
     /// [`Pool2d::tiles`]): every input element is written once, the output gradient where
     /// it won and 0 elsewhere, so `dx` needs no clearing first (a pass over memory saved).
     /// `0.0 + g` keeps the bits of adding onto a cleared buffer (a -0.0 gradient lands as 0.0).
-    fn max_backward_tiled(pool: &Pool2d, dy: &[f32], winners: &[u32], base: usize, dx: &mut [f32]) {
+    /// With `relu`, a winner whose value `y` is not positive gets 0 as well: relu's backward.
+    fn max_backward_tiled(pool: &Pool2d, y: &[f32], dy: &[f32], winners: &[u32], base: usize, relu: bool, dx: &mut [f32]) {
         let [h, w, c] = pool.input;
         let samples = dx.len() / (h * w * c);
         windows(pool, samples, |n, out, window| {
-            let (g, won) = (&dy[out..out + c], &winners[out..out + c]);
+            let (y, g, won) = (&y[out..out + c], &dy[out..out + c], &winners[out..out + c]);
             for iy in window.rows {
                 for ix in window.cols.clone() {
                     let tap = ((n * h + iy) * w + ix) * c;
                     let index = (base + tap) as u32;
-                    for (ch, ((d, &g), &at)) in dx[tap..tap + c].iter_mut().zip(g).zip(won).enumerate() {
-                        *d = if at == index + ch as u32 { 0.0 + g } else { 0.0 };
+                    let taps = dx[tap..tap + c].iter_mut().zip(y).zip(g).zip(won).enumerate();
+                    for (ch, (((d, &y), &g), &at)) in taps {
+                        let passes = at == index + ch as u32 && (y > 0.0 || !relu);
+                        *d = if passes { 0.0 + g } else { 0.0 };
                     }
                 }
             }
@@ -204,6 +208,10 @@ multiversion! {
 impl Layer for Pool2d {
     fn output_shape(&self) -> &[usize] {
         &self.shape
+    }
+
+    fn absorbs_input_activation(&self, activation: Activation) -> bool {
+        self.reduction == Reduction::Max && activation == Activation::Relu
     }
 
     fn forward(
@@ -277,17 +285,25 @@ impl Layer for Pool2d {
             Reduction::Max => {
                 let winners = &self.winners[..dy.len().min(self.winners.len())];
                 check_len("winners", "rows*outputs", winners, dy.len())?;
+                check_len("output", "rows*outputs", pass.output, dy.len())?;
+                // Relu's backward, absorbed: a window's value is the input it took, so a
+                // gradient passes relu exactly where that value is positive.
+                let relu = pass.input_activation == Some(Activation::Relu);
                 let tiles = self.tiles();
-                for_each_part(parts.zip(winners.chunks(out_part)), |((p, (dx, dy)), won)| {
+                let parts = parts
+                    .zip(winners.chunks(out_part))
+                    .zip(pass.output.chunks(out_part));
+                for_each_part(parts, |(((p, (dx, dy)), won), y)| {
                     let base = p * in_part;
                     if tiles {
-                        max_backward_tiled(self, dy, won, base, dx);
+                        max_backward_tiled(self, y, dy, won, base, relu, dx);
                         return Ok::<(), ModelError>(());
                     }
                     dx.fill(0.0);
-                    for (&g, &at) in dy.iter().zip(won) {
+                    for ((&g, &at), &y) in dy.iter().zip(won).zip(y) {
                         // Winners lie in their own sample, so in this part; `get_mut` guards anyway.
-                        if let Some(d) = (at as usize).checked_sub(base).and_then(|at| dx.get_mut(at)) {
+                        let target = (at as usize).checked_sub(base).and_then(|at| dx.get_mut(at));
+                        if let Some(d) = target.filter(|_| y > 0.0 || !relu) {
                             *d += g;
                         }
                     }
@@ -332,6 +348,7 @@ mod tests {
             output_gradient: &mut dy,
             input_gradient: Some(&mut dx),
             output_is_pre_activation: false,
+            input_activation: None,
         };
         layer.backward(pass).unwrap();
         assert_eq!(dx, expected, "{shape:?} {pool:?} {strides:?} {padding:?}");

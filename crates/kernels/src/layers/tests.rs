@@ -254,6 +254,56 @@ fn dense(units: usize, activation: &str) -> LayerConfig {
     }
 }
 
+/// Max pooling takes in relu's backward from the layer before it (a conv2d's relu, or a relu
+/// layer's): the gradients are bit for bit those of the same network with an identity layer
+/// between the two, which keeps the relu's own backward. Tiling windows and overlapping,
+/// padded ones (the two backward paths); inputs around zero, so relu cuts many winners.
+#[test]
+fn max_pooling_absorbs_relus_backward_bit_for_bit() {
+    let identity = LayerConfig::Activation {
+        activation: "linear".to_owned(),
+        alpha: 0.0,
+    };
+    let relu = LayerConfig::Activation {
+        activation: "relu".to_owned(),
+        alpha: 0.0,
+    };
+    let same = Padding::Same;
+    for window in [
+        pool(true, [2, 2], [2, 2], Padding::Valid),
+        pool(true, [3, 3], [2, 2], same),
+    ] {
+        let heads = [
+            vec![conv(4, [3, 3], [1, 1], same, "relu")],
+            vec![conv(4, [3, 3], [1, 1], same, "linear"), relu.clone()],
+        ];
+        for head in heads {
+            let tail = [LayerConfig::Flatten {}, dense(3, "softmax")];
+            let mut absorbed: Vec<LayerConfig> = head.clone();
+            absorbed.push(window.clone());
+            absorbed.extend(tail.clone());
+            let mut apart: Vec<LayerConfig> = head.clone();
+            apart.extend([identity.clone(), window.clone()]);
+            apart.extend(tail);
+            let (shape, rows) = ([6, 6, 2], 5);
+            let mut rng = Rng::new(31);
+            let mut absorbing = model(&shape, &absorbed, &mut rng);
+            let mut separate = model(&shape, &apart, &mut Rng::new(31));
+            let x = rng.uniform_vec(rows * 72, -1.0, 1.0);
+            let y: Vec<f32> = (0..rows * 3)
+                .map(|i| f32::from(u8::from(i % 3 == i / 3 % 3)))
+                .collect();
+            let loss = Loss::CategoricalCrossEntropy;
+            let got = gradients(&mut absorbing, loss, &x, &y, rows);
+            let want = gradients(&mut separate, loss, &x, &y, rows);
+            let bits = |all: &[Vec<f32>]| all.iter().flatten().map(|g| g.to_bits()).collect::<Vec<_>>();
+            assert!(bits(&got) == bits(&want), "{absorbed:?}");
+            // The convolution's gradient is not all zero: relu passed some of it.
+            assert!(got[0].iter().any(|&g| g != 0.0) && got[0].iter().all(|g| g.is_finite()));
+        }
+    }
+}
+
 #[test]
 fn every_layer_kind_backpropagates_like_finite_differences() {
     let flatten = LayerConfig::Flatten {};
