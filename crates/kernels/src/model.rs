@@ -5,8 +5,9 @@
 //! scratch buffers live here between calls and are never reallocated once a batch size has
 //! been seen.
 //!
-//! Layout: activations are `[rows][features...]` row-major (images NHWC); each layer's
-//! parameter buffers are in the order docs/layers.md gives.
+//! Layout: activations are `[rows][features...]` row-major (images NHWC), except that two
+//! narrow dense layers in a row pass columns `[features][rows]` between them (see
+//! `Layer::link_columns`); each layer's parameter buffers are in the order docs/layers.md gives.
 
 use crate::buffer::{grow, product, zeroed, MAX_BUFFER_FLOATS};
 use crate::error::{check_len, check_rows, checked_area, ShapeError};
@@ -184,7 +185,8 @@ pub struct Model {
     input_shape: Vec<usize>,
     inputs: usize,
     layers: Vec<Box<dyn Layer>>,
-    /// Each layer's outputs for the current batch, `[rows][output_len]`.
+    /// Each layer's outputs for the current batch, `[rows][output_len]` (or its transpose, when
+    /// the layer is linked to the next by columns).
     outputs: Vec<Vec<f32>>,
     /// The loss gradient with respect to each layer's outputs.
     gradients: Vec<Vec<f32>>,

@@ -3,7 +3,9 @@
 //! the parameter buffers. One file per kind; docs/layers.md gives each one's maths, and the ts
 //! backend (ts/backends/ts/layers/) has a file of the same name doing the same in plain loops.
 //!
-//! Activations are `[rows][features...]` row-major, images NHWC. A layer's shapes are per
+//! Activations are `[rows][features...]` row-major, images NHWC, except between two narrow
+//! dense layers, which pass columns `[features][rows]` (see [`Layer::link_columns`]), and in
+//! every trace, which goes by rows. A layer's shapes are per
 //! sample and computed here from its configuration and its input shape, never taken from the
 //! caller: they are what every buffer length is checked against.
 
