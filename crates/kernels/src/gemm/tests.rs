@@ -118,6 +118,7 @@ macro_rules! microkernel_tests {
             }
 
             #[test]
+            $(#[$test_attr])?
             fn accumulation_matches_scaling() {
                 super::accumulation_matches_scaling::<$kernel>();
             }
