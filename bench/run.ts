@@ -3,7 +3,7 @@
  * benchmarks at once), then a Markdown report. Options:
  *
  *   --json           one JSON result per line on stdout instead of the report (progress on stderr)
- *   --only CASE      one case: gemm, mlp, planar, inference or cnn
+ *   --only LIST      only these cases, comma-separated: gemm, mlp, planar, inference, cnn
  *   --backend LIST   only these rows' backends, comma-separated (e.g. native,numpy)
  *   --max-wait S     before each row, wait up to S seconds (default 120, 0: never) until the
  *                    cores the row needs are idle (a 1-thread row tolerates work on other cores)
@@ -26,8 +26,10 @@ const { values: options } = parseArgs({
   },
 });
 
-const cases = options.only === undefined ? CASES : CASES.filter((name) => name === options.only);
-if (cases.length === 0) throw new Error(`--only: expected one of ${CASES.join(', ')}, got '${options.only}'`);
+const only = options.only?.split(',');
+const unknownCase = only?.find((name) => !(CASES as readonly string[]).includes(name));
+if (unknownCase !== undefined) throw new Error(`--only: expected cases among ${CASES.join(', ')}, got '${unknownCase}'`);
+const cases = CASES.filter((name) => only?.includes(name) ?? true);
 const backends = options.backend?.split(',');
 const rows = ROWS.filter((row) => backends?.includes(row.backend) ?? true);
 if (rows.length === 0) throw new Error(`--backend: no row is named ${backends?.join(', ')} (${[...new Set(ROWS.map((r) => r.backend))].join(', ')})`);
