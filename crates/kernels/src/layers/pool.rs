@@ -83,27 +83,28 @@ impl Window {
     }
 }
 
-/// Calls `visit(sample, output offset within the part, window)` for every output position
-/// of the part's `samples`, in output order. Inlined into the per-instruction-set bodies
-/// below, so that their loops over channels are compiled for each.
+/// `(sample, output offset within the part, window)` for every output position of the
+/// part's `samples`, in output order. An iterator, not a callback, so that the loops over
+/// channels sit in the per-instruction-set bodies below and are compiled for each (a
+/// callback's body is one function for all of them, inlined or not as LLVM decides).
 #[inline(always)]
-fn windows(pool: &Pool2d, samples: usize, mut visit: impl FnMut(usize, usize, Window)) {
+fn windows(pool: &Pool2d, samples: usize) -> impl Iterator<Item = (usize, usize, Window)> + '_ {
     let [h, w, c] = pool.input;
-    let mut out = 0;
-    for n in 0..samples {
-        for oy in 0..pool.shape[0] {
-            let (ky0, ky1, iy0) = pool.rows_axis.span(oy, h);
-            for ox in 0..pool.shape[1] {
-                let (kx0, kx1, ix0) = pool.cols_axis.span(ox, w);
-                let window = Window {
-                    rows: iy0..iy0 + (ky1 - ky0),
-                    cols: ix0..ix0 + (kx1 - kx0),
-                };
-                visit(n, out, window);
-                out += c;
-            }
-        }
-    }
+    let [out_h, out_w] = [pool.shape[0], pool.shape[1]];
+    (0..samples * out_h * out_w).map(move |position| {
+        let (n, oy, ox) = (
+            position / (out_h * out_w),
+            position / out_w % out_h,
+            position % out_w,
+        );
+        let (ky0, ky1, iy0) = pool.rows_axis.span(oy, h);
+        let (kx0, kx1, ix0) = pool.cols_axis.span(ox, w);
+        let window = Window {
+            rows: iy0..iy0 + (ky1 - ky0),
+            cols: ix0..ix0 + (kx1 - kx0),
+        };
+        (n, position * c, window)
+    })
 }
 
 multiversion! {
@@ -113,29 +114,62 @@ multiversion! {
     fn max_part(pool: &Pool2d, x: &[f32], y: &mut [f32], winners: &mut [u32], base: usize) {
         let [h, w, c] = pool.input;
         let samples = x.len() / (h * w * c);
-        windows(pool, samples, |n, out, window| {
-            let (best, won) = (&mut y[out..out + c], &mut winners[out..out + c]);
-            // Every window holds a real element ('same' pads less than a window); an empty
-            // one would still name an element of its sample.
-            let first = ((n * h + window.rows.start) * w + window.cols.start) * c;
-            best.fill(f32::NEG_INFINITY);
-            for (ch, at) in won.iter_mut().enumerate() {
-                *at = (base + first + ch) as u32;
-            }
-            for iy in window.rows {
-                for ix in window.cols.clone() {
-                    let tap = ((n * h + iy) * w + ix) * c;
-                    let index = (base + tap) as u32;
-                    // Strictly greater: the first maximum in scan order wins.
-                    for (ch, ((b, at), &v)) in best.iter_mut().zip(won.iter_mut()).zip(&x[tap..tap + c]).enumerate() {
-                        let better = v > *b;
-                        *b = if better { v } else { *b };
-                        *at = if better { index + ch as u32 } else { *at };
+        for (n, out, window) in windows(pool, samples) {
+            let tap_of = |iy: usize, ix: usize| ((n * h + iy) * w + ix) * c;
+            let chunks = y[out..out + c].chunks_mut(MAX_CHUNK).zip(winners[out..out + c].chunks_mut(MAX_CHUNK));
+            for ((best, won), start) in chunks.zip((0..c).step_by(MAX_CHUNK)) {
+                let whole = <&mut [f32; MAX_CHUNK]>::try_from(&mut *best).ok().zip(<&mut [u32; MAX_CHUNK]>::try_from(&mut *won).ok());
+                if let Some((best, won)) = whole {
+                    max_over_window(x, &window, tap_of, start, base, best, won);
+                } else {
+                    // The last channels, fewer than a chunk: one at a time.
+                    for (ch, (b, at)) in (start..).zip(best.iter_mut().zip(won)) {
+                        max_over_window(x, &window, tap_of, ch, base, std::array::from_mut(b), std::array::from_mut(at));
                     }
                 }
             }
-        });
+        }
     }
+}
+
+/// Channels per call of [`max_over_window`]: two AVX2 registers, one AVX-512 register.
+const MAX_CHUNK: usize = 16;
+
+/// The maxima over one window of the `N` channels from `start`, and the batch-relative
+/// indices of their winners: `tap_of(iy, ix)` is where the window's element at input row
+/// `iy`, column `ix` starts. The running maxima stay in local arrays, which live in
+/// registers across the taps; updating `y` in memory tap after tap instead compiled to masked
+/// stores (`vmaskmovps`), which on AMD's Zen cores are slow and stall the next tap's load of
+/// the same floats. Every window holds a real element ('same' pads less than a window); an
+/// empty one would still name an element of its sample.
+#[inline(always)]
+fn max_over_window<const N: usize>(
+    x: &[f32],
+    window: &Window,
+    tap_of: impl Fn(usize, usize) -> usize,
+    start: usize,
+    base: usize,
+    best_out: &mut [f32; N],
+    won_out: &mut [u32; N],
+) {
+    let first = tap_of(window.rows.start, window.cols.start) + start;
+    let mut best = [f32::NEG_INFINITY; N];
+    let mut won: [u32; N] = std::array::from_fn(|ch| (base + first + ch) as u32);
+    for iy in window.rows.clone() {
+        for ix in window.cols.clone() {
+            let tap = tap_of(iy, ix) + start;
+            let index = (base + tap) as u32;
+            let values = &x[tap..tap + N];
+            // Strictly greater: the first maximum in scan order wins.
+            for ch in 0..N {
+                let better = values[ch] > best[ch];
+                best[ch] = if better { values[ch] } else { best[ch] };
+                won[ch] = if better { index + ch as u32 } else { won[ch] };
+            }
+        }
+    }
+    *best_out = best;
+    *won_out = won;
 }
 
 multiversion! {
@@ -147,20 +181,23 @@ multiversion! {
     fn max_backward_tiled(pool: &Pool2d, y: &[f32], dy: &[f32], winners: &[u32], base: usize, relu: bool, dx: &mut [f32]) {
         let [h, w, c] = pool.input;
         let samples = dx.len() / (h * w * c);
-        windows(pool, samples, |n, out, window| {
+        for (n, out, window) in windows(pool, samples) {
             let (y, g, won) = (&y[out..out + c], &dy[out..out + c], &winners[out..out + c]);
             for iy in window.rows {
                 for ix in window.cols.clone() {
                     let tap = ((n * h + iy) * w + ix) * c;
                     let index = (base + tap) as u32;
                     let taps = dx[tap..tap + c].iter_mut().zip(y).zip(g).zip(won).enumerate();
+                    // Branch-free, the gradient masked by bits: written as `if passes { 0.0 + g }`,
+                    // the loads of `y` and `g` would be conditional, and the vector loop would
+                    // make them masked loads (`vmaskmovps`), slow on AMD's Zen cores.
                     for (ch, (((d, &y), &g), &at)) in taps {
-                        let passes = at == index + ch as u32 && (y > 0.0 || !relu);
-                        *d = if passes { 0.0 + g } else { 0.0 };
+                        let passes = (at == index + ch as u32) & ((y > 0.0) | !relu);
+                        *d = f32::from_bits((0.0 + g).to_bits() & u32::from(passes).wrapping_neg());
                     }
                 }
             }
-        });
+        }
     }
 }
 
@@ -170,7 +207,7 @@ multiversion! {
     fn average_part(pool: &Pool2d, x: &[f32], y: &mut [f32]) {
         let [h, w, c] = pool.input;
         let samples = x.len() / (h * w * c);
-        windows(pool, samples, |n, out, window| {
+        for (n, out, window) in windows(pool, samples) {
             let sum = &mut y[out..out + c];
             let count = window.count().max(1) as f32;
             sum.fill(0.0);
@@ -181,7 +218,7 @@ multiversion! {
                 }
             }
             sum.iter_mut().for_each(|s| *s /= count);
-        });
+        }
     }
 }
 
@@ -192,7 +229,7 @@ multiversion! {
         let [h, w, c] = pool.input;
         let samples = dx.len() / (h * w * c);
         dx.fill(0.0);
-        windows(pool, samples, |n, out, window| {
+        for (n, out, window) in windows(pool, samples) {
             let share = 1.0 / window.count().max(1) as f32;
             let g = &dy[out..out + c];
             for iy in window.rows {
@@ -201,7 +238,7 @@ multiversion! {
                     dx[tap..tap + c].iter_mut().zip(g).for_each(|(d, &g)| *d += g * share);
                 }
             }
-        });
+        }
     }
 }
 
