@@ -169,3 +169,32 @@ fn fused_bias_and_activation_match_the_two_passes() {
         }
     }
 }
+
+/// Relu's and leaky relu's backward over several blocks and a ragged tail, against the
+/// definition element by element, bit for bit: the kernel passes them through a stack block.
+#[test]
+fn relu_backward_keeps_every_bit_across_blocks() {
+    let mut rng = Rng::new(11);
+    let count = 1_000;
+    let y: Vec<f32> = rng.uniform_vec(count, -1.0, 1.0);
+    let mut dy = rng.uniform_vec(count, -1.0, 1.0);
+    dy[7] = -0.0;
+    dy[300] = f32::NAN;
+    for activation in [Activation::Relu, Activation::LeakyRelu { alpha: 0.1 }] {
+        let mut dx = dy.clone();
+        activation.backward_in_place(1, &y, &mut dx);
+        for (i, ((&got, &g), &v)) in dx.iter().zip(&dy).zip(&y).enumerate() {
+            let want = match activation {
+                Activation::Relu if v > 0.0 => g,
+                Activation::Relu => 0.0,
+                _ if v > 0.0 => g,
+                _ => 0.1 * g,
+            };
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "{activation:?} at {i}: y {v}, dy {g}"
+            );
+        }
+    }
+}
