@@ -91,6 +91,14 @@ pub(crate) fn selected() -> Isa {
 /// calls the one `#[inline(always)]` body, so AVX-512 and AVX2 recompile the same code and
 /// LLVM vectorizes it for each; NEON and simd128 are compile-time baselines, so the plain
 /// body already uses them.
+///
+/// Two things to keep out of these bodies, both cheap on Intel and slow on AMD's Zen cores,
+/// where a masked load or store (`vmaskmovps`) costs ten cycles or more: a slice updated in
+/// place by a select that keeps some lanes (`*v = if c { *v } else { w }` becomes a masked
+/// store), and loads behind a condition (`a && b[i] > 0.0` becomes a masked load). Keep
+/// running values in local arrays or write through a stack block; combine conditions with `&`
+/// and `|`. A closure passed to a helper is one function for every instruction set, compiled
+/// for none of them unless LLVM inlines it: put heavy loops in the body, not in a callback.
 macro_rules! multiversion {
     ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
