@@ -391,6 +391,44 @@ mod tests {
         assert_eq!(dx, expected, "{shape:?} {pool:?} {strides:?} {padding:?}");
     }
 
+    /// Max pooling's forward against a direct scan of each window ('valid' padding), with 20
+    /// channels: one whole chunk of 16 kept in registers and 4 taken one at a time. Values
+    /// repeat, so the first maximum in scan order must win, in the value and in its index.
+    #[test]
+    fn max_forward_takes_the_first_maximum_in_chunks_and_in_the_rest() {
+        let (rows, [h, w, c]) = (2, [5, 6, 20]);
+        for (pool, strides) in [([2, 2], [2, 2]), ([3, 2], [1, 2])] {
+            let mut layer = Pool2d::new(&[h, w, c], Reduction::Max, pool, strides, Padding::Valid).unwrap();
+            let mut rng = Rng::new(9);
+            let x: Vec<f32> = (0..rows * h * w * c)
+                .map(|_| (rng.next_u64() % 3) as f32)
+                .collect();
+            let mut y = vec![f32::NAN; rows * layer.output_len()];
+            layer.forward(&x, rows, &mut y, &mut Mode::Inference).unwrap();
+            let [out_h, out_w] = [(h - pool[0]) / strides[0] + 1, (w - pool[1]) / strides[1] + 1];
+            let mut expected = (Vec::new(), Vec::new());
+            for n in 0..rows {
+                for (oy, ox) in (0..out_h).flat_map(|oy| (0..out_w).map(move |ox| (oy, ox))) {
+                    for ch in 0..c {
+                        let mut best = (f32::NEG_INFINITY, 0);
+                        for iy in oy * strides[0]..oy * strides[0] + pool[0] {
+                            for ix in ox * strides[1]..ox * strides[1] + pool[1] {
+                                let at = ((n * h + iy) * w + ix) * c + ch;
+                                if x[at] > best.0 {
+                                    best = (x[at], at as u32);
+                                }
+                            }
+                        }
+                        expected.0.push(best.0);
+                        expected.1.push(best.1);
+                    }
+                }
+            }
+            assert_eq!(y, expected.0, "{pool:?} {strides:?}");
+            assert_eq!(layer.winners, expected.1, "{pool:?} {strides:?}");
+        }
+    }
+
     #[test]
     fn max_backward_sends_each_gradient_to_its_winner_whether_or_not_windows_tile() {
         // Tiling (written window by window) and not: overlapping, uncovered, padded.
