@@ -7,7 +7,7 @@
 use crate::bias::for_each_with_bias;
 use crate::error::{check_len, checked_area, ShapeError};
 use crate::isa::multiversion;
-use crate::math;
+use crate::math::{self, MulAdd};
 use crate::model::ModelError;
 
 /// A layer's activation, as a training model stores it.
@@ -26,12 +26,12 @@ pub enum Activation {
 
 /// Row-wise softmax in place, shifted by the row's maximum so that `e^` never overflows.
 #[inline(always)]
-fn softmax_rows(cols: usize, values: &mut [f32]) {
+fn softmax_rows<M: MulAdd>(cols: usize, values: &mut [f32]) {
     for row in values.chunks_exact_mut(cols) {
         let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut sum = 0.0f32;
         for v in row.iter_mut() {
-            *v = math::exp(*v - max);
+            *v = math::exp::<M>(*v - max);
             sum += *v;
         }
         let inv = 1.0 / sum;
@@ -50,20 +50,20 @@ fn map(cols: usize, bias: Option<&[f32]>, values: &mut [f32], f: impl Fn(f32) ->
 }
 
 multiversion! {
-    fn activate(activation: Activation, cols: usize, bias: Option<&[f32]>, values: &mut [f32]) {
+    fn activate<M>(activation: Activation, cols: usize, bias: Option<&[f32]>, values: &mut [f32]) {
         match activation {
             Activation::Linear => map(cols, bias, values, |v| v),
             // A select, not `f32::max`: that is a call to libm's `fmaxf` in wasm, which would keep
             // the loop from vectorizing.
             Activation::Relu => map(cols, bias, values, |v| if v > 0.0 { v } else { 0.0 }),
             Activation::LeakyRelu { alpha } => map(cols, bias, values, |v| if v > 0.0 { v } else { alpha * v }),
-            Activation::Tanh => map(cols, bias, values, math::tanh),
-            Activation::Sigmoid => map(cols, bias, values, math::sigmoid),
+            Activation::Tanh => map(cols, bias, values, math::tanh::<M>),
+            Activation::Sigmoid => map(cols, bias, values, math::sigmoid::<M>),
             Activation::Softmax if cols > 0 => {
                 if let Some(bias) = bias {
                     for_each_with_bias(cols, bias, values, |v, b| *v += b);
                 }
-                softmax_rows(cols, values);
+                softmax_rows::<M>(cols, values);
             }
             Activation::Softmax => {}
         }

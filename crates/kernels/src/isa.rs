@@ -92,6 +92,11 @@ pub(crate) fn selected() -> Isa {
 /// LLVM vectorizes it for each; NEON and simd128 are compile-time baselines, so the plain
 /// body already uses them.
 ///
+/// A body that calls the elementary functions of `math` names a type parameter for them,
+/// `fn name<M>(...)`, and passes it on (`math::tanh::<M>`): it is `math::Fused` where the
+/// instruction set has fused multiply-add, else `math::Baseline`. The defined function itself
+/// is not generic.
+///
 /// Two things to keep out of these bodies, both cheap on Intel and slow on AMD's Zen cores,
 /// where a masked load or store (`vmaskmovps`) costs ten cycles or more: a slice updated in
 /// place by a select that keeps some lanes (`*v = if c { *v } else { w }` becomes a masked
@@ -100,22 +105,22 @@ pub(crate) fn selected() -> Isa {
 /// and `|`. A closure passed to a helper is one function for every instruction set, compiled
 /// for none of them unless LLVM inlines it: put heavy loops in the body, not in a callback.
 macro_rules! multiversion {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident<$mul_add:ident>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
-            fn body($($arg: $ty),*) $(-> $ret)? $body
+            fn body<$mul_add: $crate::math::MulAdd>($($arg: $ty),*) $(-> $ret)? $body
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx512f,avx2,fma")]
             fn avx512($($arg: $ty),*) $(-> $ret)? {
-                body($($arg),*)
+                body::<$crate::math::Fused>($($arg),*)
             }
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
             fn avx2($($arg: $ty),*) $(-> $ret)? {
-                body($($arg),*)
+                body::<$crate::math::Fused>($($arg),*)
             }
 
             match $crate::isa::selected() {
@@ -125,8 +130,14 @@ macro_rules! multiversion {
                 // SAFETY: as above.
                 #[cfg(target_arch = "x86_64")]
                 $crate::isa::Isa::Avx2 => unsafe { avx2($($arg),*) },
-                _ => body($($arg),*),
+                _ => body::<$crate::math::Baseline>($($arg),*),
             }
+        }
+    };
+    // A body without elementary functions: its type parameter goes unused.
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $crate::isa::multiversion! {
+            $(#[$meta])* $vis fn $name<Unused>($($arg: $ty),*) $(-> $ret)? $body
         }
     };
 }

@@ -62,15 +62,15 @@ pub fn binary_cross_entropy(
 }
 
 multiversion! {
-    fn binary_cross_entropy_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_count: f32) -> f64 {
+    fn binary_cross_entropy_sum<M>(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_count: f32) -> f64 {
         // Clamping p and 1 - p below at EPSILON is clamping p to [EPSILON, 1 - EPSILON];
         // 1 - p is exact in float32 where it matters (p >= 0.5).
-        let term = |p: f32, t: f32| -(t * math::ln(at_least(p, EPSILON)) + (1.0 - t) * math::ln(at_least(1.0 - p, EPSILON)));
+        let term = |p: f32, t: f32| -(t * math::ln::<M>(at_least(p, EPSILON)) + (1.0 - t) * math::ln::<M>(at_least(1.0 - p, EPSILON)));
         // With a target of exactly 1 or 0 one of the logarithms is multiplied by zero, and
         // adding that (signed) zero changes nothing (-0 + 0 included): the term is the other
         // logarithm alone, bit for bit. Classification has only such targets, so a block of
         // them takes one logarithm per element instead of two.
-        let class_term = |p: f32, t: f32| -math::ln(if t == 1.0 { at_least(p, EPSILON) } else { at_least(1.0 - p, EPSILON) });
+        let class_term = |p: f32, t: f32| -math::ln::<M>(if t == 1.0 { at_least(p, EPSILON) } else { at_least(1.0 - p, EPSILON) });
         sum_with_gradient(predictions, targets, gradient, (term, class_term), |p, t| (p - t) * inv_count)
     }
 }
@@ -100,9 +100,9 @@ pub fn softmax_cross_entropy(
 }
 
 multiversion! {
-    fn softmax_cross_entropy_sum(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_rows: f32) -> f64 {
+    fn softmax_cross_entropy_sum<M>(predictions: &[f32], targets: &[f32], gradient: &mut [f32], inv_rows: f32) -> f64 {
         // Zero targets contribute nothing, even where ln(p) is large.
-        let term = |p: f32, t: f32| if t == 0.0 { 0.0 } else { -t * math::ln(at_least(p, EPSILON)) };
+        let term = |p: f32, t: f32| if t == 0.0 { 0.0 } else { -t * math::ln::<M>(at_least(p, EPSILON)) };
         sum_with_gradient(predictions, targets, gradient, (term, term), |p, t| (p - t) * inv_rows)
     }
 }
@@ -247,8 +247,12 @@ mod tests {
         let mut p = rng.uniform_vec(1000, 0.0, 1.0);
         p[..6].copy_from_slice(&[0.0, 1.0, 1e-9, 1.0 - 1e-7, 0.5, EPSILON]);
         let t: Vec<f32> = (0..p.len()).map(|i| ((i * 7 + i / 3) % 2) as f32).collect();
-        let full =
-            |p: f32, t: f32| -(t * math::ln(p.max(EPSILON)) + (1.0 - t) * math::ln((1.0 - p).max(EPSILON)));
+        // The kernel's logarithm: `multiversion!` fuses its multiply-adds on AVX2 and AVX-512.
+        let ln = match crate::isa::selected() {
+            crate::isa::Isa::Avx512 | crate::isa::Isa::Avx2 => math::ln::<math::Fused>,
+            _ => math::ln::<math::Baseline>,
+        };
+        let full = |p: f32, t: f32| -(t * ln(p.max(EPSILON)) + (1.0 - t) * ln((1.0 - p).max(EPSILON)));
         let want: f64 = p
             .iter()
             .zip(&t)
