@@ -49,14 +49,34 @@ fn map(cols: usize, bias: Option<&[f32]>, values: &mut [f32], f: impl Fn(f32) ->
     }
 }
 
+/// [`map`] for an `f` that keeps some values as they are (relu's): without a bias, mapping in
+/// place compiles to a masked store of the replaced lanes, as in [`select_through_block`],
+/// so the values go through a block on the stack.
+#[inline(always)]
+fn map_keeping(cols: usize, bias: Option<&[f32]>, values: &mut [f32], f: impl Fn(f32) -> f32) {
+    if bias.is_some() {
+        return map(cols, bias, values, f);
+    }
+    let mut block = [0.0f32; BLOCK];
+    for part in values.chunks_mut(BLOCK) {
+        for (slot, &v) in block.iter_mut().zip(&*part) {
+            *slot = f(v);
+        }
+        part.copy_from_slice(&block[..part.len()]);
+    }
+}
+
+/// Floats per stack block of [`map_keeping`] and [`select_through_block`]: 1 KiB, in L1.
+const BLOCK: usize = 256;
+
 multiversion! {
     fn activate<M>(activation: Activation, cols: usize, bias: Option<&[f32]>, values: &mut [f32]) {
         match activation {
             Activation::Linear => map(cols, bias, values, |v| v),
             // A select, not `f32::max`: that is a call to libm's `fmaxf` in wasm, which would keep
             // the loop from vectorizing.
-            Activation::Relu => map(cols, bias, values, |v| if v > 0.0 { v } else { 0.0 }),
-            Activation::LeakyRelu { alpha } => map(cols, bias, values, |v| if v > 0.0 { v } else { alpha * v }),
+            Activation::Relu => map_keeping(cols, bias, values, |v| if v > 0.0 { v } else { 0.0 }),
+            Activation::LeakyRelu { alpha } => map_keeping(cols, bias, values, |v| if v > 0.0 { v } else { alpha * v }),
             Activation::Tanh => map(cols, bias, values, math::tanh::<M>),
             Activation::Sigmoid => map(cols, bias, values, math::sigmoid::<M>),
             Activation::Softmax if cols > 0 => {
@@ -76,7 +96,6 @@ multiversion! {
 /// storing whole vectors into the block and copying it back is two plain passes over L1.
 #[inline(always)]
 fn select_through_block(y: &[f32], gradient: &mut [f32], f: impl Fn(f32, f32) -> f32) {
-    const BLOCK: usize = 256;
     let mut block = [0.0f32; BLOCK];
     for (g_part, y_part) in gradient.chunks_mut(BLOCK).zip(y.chunks(BLOCK)) {
         for ((slot, &g), &v) in block.iter_mut().zip(&*g_part).zip(y_part) {
