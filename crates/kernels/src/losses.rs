@@ -149,9 +149,10 @@ fn sum_with_gradient(
         for ((g, &p), &t) in g_block.iter_mut().zip(p_block).zip(t_block) {
             *g = grad(p, t);
         }
-        let classes = t_block.iter().fold(true, |all, &t| all & (t == 0.0 || t == 1.0));
+        let classes = || t_block.iter().fold(true, |all, &t| all & (t == 0.0 || t == 1.0));
         match &class_probability {
-            Some(probability) if classes => {
+            // Only a cross-entropy scans its targets; mean squared error has no class path.
+            Some(probability) if classes() => {
                 // A short last block leaves ones, whose logarithm is 0.
                 let mut values = [1.0f32; BLOCK];
                 for ((slot, &p), &t) in values.iter_mut().zip(p_block).zip(t_block) {
