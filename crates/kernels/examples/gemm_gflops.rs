@@ -4,7 +4,8 @@
 //!   cargo run --release --example gemm_gflops -p ferronet-kernels --features threads
 //! FERRONET_ISA=avx2 (or scalar, ...) forces a kernel; RAYON_NUM_THREADS sets the
 //! second column's pool size; an argument keeps only the rows containing it (e.g. `1024x`).
-//! Each figure is the best of several timed batches of calls.
+//! Each figure is the best of several timed batches of calls. The first row is the
+//! machine's ceiling: independent fused multiply-adds in registers, no memory traffic.
 
 use std::time::{Duration, Instant};
 
@@ -110,6 +111,57 @@ fn gflops(s: &Shape) -> Result<f64, ferronet_kernels::ShapeError> {
     Ok(flops / best / 1e9)
 }
 
+/// The FMA ceiling of one core in GFLOP/s: 12 independent chains of 8-float fused
+/// multiply-adds, enough to cover the FMA latency on every x86 core with AVX2, so the loop
+/// runs at the FMA units' throughput. None where the CPU lacks AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+fn fma_peak() -> Option<f64> {
+    use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_set1_ps};
+
+    const CHAINS: usize = 12;
+    const STEPS: usize = 20_000_000;
+
+    #[target_feature(enable = "avx2,fma")]
+    fn chains() -> [__m256; CHAINS] {
+        // Opaque inputs, so the compiler cannot evaluate the chains ahead of time.
+        let (scale, shift) = std::hint::black_box((0.999_999_9, 1e-7));
+        let (scale, shift) = (_mm256_set1_ps(scale), _mm256_set1_ps(shift));
+        let mut acc = [_mm256_set1_ps(1.0); CHAINS];
+        for _ in 0..std::hint::black_box(STEPS) {
+            for a in &mut acc {
+                *a = _mm256_fmadd_ps(*a, scale, shift);
+            }
+        }
+        acc
+    }
+
+    if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")) {
+        return None;
+    }
+    let best = (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            // SAFETY: AVX2 and FMA were detected above.
+            std::hint::black_box(unsafe { chains() });
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::MAX, f64::min);
+    Some((CHAINS * STEPS * 16) as f64 / best / 1e9)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn fma_peak() -> Option<f64> {
+    None
+}
+
+/// The ceiling of `threads` cores: each runs [`fma_peak`]'s loop at once; their sum.
+#[cfg(feature = "threads")]
+fn fma_peak_of(threads: usize) -> Result<Option<f64>, Box<dyn std::error::Error>> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let per_thread: Vec<Option<f64>> = pool.broadcast(|_| fma_peak());
+    Ok(per_thread.into_iter().sum())
+}
+
 #[cfg(feature = "threads")]
 fn in_pool(threads: usize, s: &Shape) -> Result<f64, Box<dyn std::error::Error>> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
@@ -128,6 +180,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     #[cfg(not(feature = "threads"))]
     println!("kernel: {kernel}; GFLOP/s on the calling thread (build with --features threads for more)");
     let filter = std::env::args().nth(1).unwrap_or_default();
+    let peak_label = "fma peak (registers)";
+    #[cfg(feature = "threads")]
+    match (fma_peak_of(1)?, fma_peak_of(threads)?) {
+        (Some(one), Some(all)) => println!("{peak_label:<37} {one:>8.1} {all:>8.1}"),
+        _ => println!("{peak_label}: skipped, this CPU has no AVX2 and FMA"),
+    }
+    #[cfg(not(feature = "threads"))]
+    match fma_peak() {
+        Some(one) => println!("{peak_label:<37} {one:>8.1}"),
+        None => println!("{peak_label}: skipped, this CPU has no AVX2 and FMA"),
+    }
     for s in SHAPES {
         let dims = format!(
             "{}x{}x{} {}{}",
